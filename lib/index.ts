@@ -1,0 +1,13 @@
+/**
+ * koa-bandwidth: bandwidth control for Koa media servers.
+ *
+ * @example
+ * ```ts
+ * import Koa from 'koa';
+ * import { bandwidth } from 'koa-bandwidth';
+ * const app = new Koa();
+ * app.use(bandwidth({ conf: './conf' }));
+ * ```
+ */
+export { ConfigError, ConfigErrors, OptionError } from './errors';
+export type * from './types';

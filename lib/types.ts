@@ -1,0 +1,127 @@
+/**
+ * The data model shared by config, policy, media, meter and store.
+ *
+ * Every rate inside the package is in bytes per second, every size in bytes, every
+ * duration in seconds; units appear only at the edges (config files, query strings,
+ * CLI output). See SPEC.md section 1.
+ */
+
+/** `<Bandwidth Unit>` values (SPEC §1). */
+export type BandwidthUnit = 'kbps' | 'mbps' | 'bytes' | 'kb' | 'mb';
+
+/** A half-open byte range `[start, end)` of a file or of a response body. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/**
+ * The bandwidth field of a rule or a route override (SPEC §2), normalised to bytes/s.
+ * - `fixed`: a number in the vhost's unit, converted.
+ * - `dynamic`: `Nx` (fallback = N converted) or `x` (fallback = null: use `<Settings>`).
+ * - `no`: BT never applies.
+ */
+export type BandwidthSpec =
+  | { kind: 'fixed'; bytesPerSecond: number }
+  | { kind: 'dynamic'; fallbackBytesPerSecond: number | null }
+  | { kind: 'no' };
+
+/** `<BandwidthThrottling><Settings>` after normalisation. */
+export interface ThrottleSettings {
+  /** Default bandwidth, bytes/s. */
+  bandwidth: number;
+  /** Unit in which rule fields and query values are written. */
+  unit: BandwidthUnit;
+  /** Percent. */
+  ratio: number;
+  /** Seconds. */
+  boost: number;
+  /** Query-string names of the three fields; absent means "cannot be set from the query". */
+  params: { bandwidth?: string; ratio?: string; boost?: string };
+}
+
+/** Where a rule came from, for errors and for `explain`. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** Facts about a request that conditions look at. Plain data: no Koa inside. */
+export interface RequestFacts {
+  /** Client address as Koa sees it (`ctx.ip`: `app.proxy` governs X-Forwarded-For). */
+  ip: string;
+  /** Request path without the query string. */
+  path: string;
+  /** Lower-cased header names. */
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** Raw query values for the BT params that the vhost declares, by field. */
+  query: { bandwidth?: string; ratio?: string; boost?: string };
+}
+
+/** The throttle plan resolved for one request (SPEC §3). Immutable once made. */
+export interface Plan {
+  vhost: string;
+  /** Whether BT applies. TrafficCap and Session apply regardless. */
+  throttle: boolean;
+  /** The rule that matched, if any. */
+  rule: { line: number; text: string } | null;
+  /** Bandwidth before ratio, bytes/s; null when no BT. */
+  bandwidth: number | null;
+  /** Percent. */
+  ratio: number;
+  boostSeconds: number;
+  /** `boostSeconds × rate`, bytes. */
+  boostBytes: number;
+  /**
+   * Effective BT rate `bandwidth × ratio / 100`, bytes/s; null when no BT. For a dynamic
+   * plan this is the fallback rate until the media probe supplies the encoding rate.
+   */
+  rate: number | null;
+  /** True when the bandwidth comes from the media encoding rate (`x`, `Nx`). */
+  dynamic: boolean;
+  /** Per-session cap, bytes/s; 0 = none. */
+  sessionCap: number;
+  /** Per-vhost cap, bytes/s; 0 = none. */
+  trafficCap: number;
+}
+
+/** What the media probe learns of a file (SPEC §4). */
+export interface MediaInfo {
+  container: 'mp4' | 'mp3' | null;
+  /** File byte ranges that form the media header, sent unthrottled. Sorted, disjoint. */
+  header: ByteRange[];
+  /** Total header bytes (sum of `header`). */
+  headerBytes: number;
+  /** Encoding rate in bits per second, or null when unknown. */
+  bitrate: number | null;
+  /** Seconds, or null when unknown. */
+  duration: number | null;
+}
+
+/**
+ * A store that shares each vhost's TrafficCap across processes (SPEC §6).
+ * The in-memory store is the default; the Redis store is opt-in.
+ *
+ * The meter keeps a local pool of cap bytes per vhost and asks the store for a lease
+ * whenever the pool runs low. A store splits the cap across processes in proportion to
+ * each process's active sessions, so a session gets the same rate whichever process
+ * serves it.
+ */
+export interface CapStore {
+  /** `memory`, `redis`, … for stats and logs. */
+  readonly kind: string;
+  /**
+   * Reserve up to `want` bytes of `vhost`'s cap for this process.
+   * @param capBytesPerSecond the vhost's cap, bytes/s (> 0).
+   * @param want bytes wanted now.
+   * @param activeSessions this process's active sessions on the vhost (its fair-share weight).
+   * @returns bytes granted, `0 ≤ granted ≤ want`. Never rejects: a store that cannot reach
+   * its server answers from its local fallback.
+   */
+  lease(vhost: string, capBytesPerSecond: number, want: number, activeSessions: number): number | Promise<number>;
+  /** True while a remote store runs on its local fallback. */
+  readonly degraded: boolean;
+  /** Release resources (timers, scripts). Does not close a user's client. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,26 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+
+// `npm test` builds first, so dist/ is the package as a user installs it. Both faces of the
+// entry are loaded by name, through the package's own `exports`, in a fresh Node process.
+const root = path.join(__dirname, '..');
+const run = (args: string[]): string => execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
+
+describe('the package entry', () => {
+  it('loads with require()', () => {
+    const out = run(['-e', "const m = require('koa-bandwidth'); console.log(typeof m.ConfigError, typeof m.OptionError)"]);
+    expect(out.trim()).toBe('function function');
+  });
+
+  it('loads with import and named exports', () => {
+    const out = run(['--input-type=module', '-e', "import { ConfigError, OptionError } from 'koa-bandwidth'; console.log(typeof ConfigError, typeof OptionError)"]);
+    expect(out.trim()).toBe('function function');
+  });
+
+  it('exports the same names from both faces', () => {
+    const cjs = run(['-e', "console.log(Object.keys(require('koa-bandwidth')).sort().join(','))"]).trim();
+    const esm = run(['--input-type=module', '-e', "import * as m from 'koa-bandwidth'; console.log(Object.keys(m).filter(k => k !== 'default').sort().join(','))"]).trim();
+    expect(esm).toBe(cjs);
+    expect(cjs.length).toBeGreaterThan(0);
+  });
+});

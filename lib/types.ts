@@ -125,3 +125,40 @@ export interface CapStore {
   /** Release resources (timers, scripts). Does not close a user's client. */
   close(): Promise<void>;
 }
+
+/** One active session in a stats snapshot (issue 7). */
+export interface SessionStats {
+  /** Opaque, stable while the session lives (`s1`, `s2`, …). */
+  id: string;
+  vhost: string;
+  ip: string;
+  /** Achieved rate over the last second, bytes/s. */
+  rate: number;
+  bytesSent: number;
+  /** Responses in flight on this session. */
+  responses: number;
+  /** Whether any in-flight response is BT-limited. */
+  throttled: boolean;
+  /** The plan of the newest in-flight response. */
+  plan: Plan | null;
+}
+
+/** One configured vhost in a stats snapshot. `_unmatched` collects hosts that match no vhost. */
+export interface VhostStats {
+  name: string;
+  /** TrafficCap, bytes/s; 0 = none. */
+  cap: number;
+  /** Achieved aggregate rate over the last second, bytes/s. */
+  rate: number;
+  bytesSent: number;
+  activeSessions: number;
+  throttledSessions: number;
+}
+
+/** What `stats()` returns: a point-in-time view of every vhost and session. */
+export interface StatsSnapshot {
+  /** Milliseconds since the epoch. */
+  time: number;
+  vhosts: VhostStats[];
+  sessions: SessionStats[];
+}

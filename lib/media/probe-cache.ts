@@ -1,3 +1,4 @@
+import { OptionError } from '../errors';
 import type { MediaInfo } from '../types';
 
 /**
@@ -17,7 +18,7 @@ export class ProbeCache {
 
   constructor(options: { max?: number } = {}) {
     const max = options.max ?? 1000;
-    if (!Number.isInteger(max) || max < 1) throw new RangeError(`ProbeCache: max must be an integer ≥ 1, got ${String(max)}`);
+    if (!Number.isInteger(max) || max < 1) throw new OptionError('max', 'an integer ≥ 1', max);
     this.max = max;
   }
 

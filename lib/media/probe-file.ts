@@ -28,12 +28,19 @@ export interface ProbeFileOptions extends ProbeOptions {
  */
 export async function probeFile(path: string, options: ProbeFileOptions = {}): Promise<MediaInfo> {
   const { cache = defaultProbeCache, kind, maxHeaderBytes } = options;
+  // stat first, so a cache hit costs no file descriptor.
+  const stat = await fs.stat(path);
+  const probe = () => probeOpen(path, kind);
+  const media = cache ? await cache.get(ProbeCache.key(`${kind ?? '*'}:${path}`, stat.size, stat.mtimeMs), probe) : await probe();
+  return boundHeader(media, maxHeaderBytes);
+}
+
+async function probeOpen(path: string, kind: ProbeOptions['kind']): Promise<MediaInfo> {
   const handle = await fs.open(path, 'r');
   try {
-    const stat = await handle.stat();
-    const probe = (): Promise<MediaInfo> => probeMedia(fileReader(handle, stat.size), kind);
-    const media = cache ? await cache.get(ProbeCache.key(`${kind ?? '*'}:${path}`, stat.size, stat.mtimeMs), probe) : await probe();
-    return boundHeader(media, maxHeaderBytes);
+    // The size of what is open, not of what was stat'ed: the file may have changed in between.
+    const { size } = await handle.stat();
+    return await probeMedia(fileReader(handle, size), kind);
   } finally {
     await handle.close();
   }

@@ -78,19 +78,35 @@ function id3v2Size(head: Buffer, magic: 'ID3' | '3DI'): number | null {
   return 10 + size + footer;
 }
 
-/** Bytes at the end of the file that are tags, not audio: ID3v1, then an appended ID3v2 before it. */
+/**
+ * Bytes at the end of the file that are tags, not audio: an ID3v1 tag, and before it an
+ * APEv2 tag or an appended ID3v2 tag (found by its `3DI` footer).
+ */
 async function trailerLength(reader: ByteReader, audioFrom: number): Promise<number> {
   let trailer = 0;
   if (reader.size - audioFrom >= ID3V1_BYTES) {
     const tag = await readUpTo(reader, reader.size - ID3V1_BYTES, 3);
     if (tag.toString('latin1') === 'TAG') trailer = ID3V1_BYTES;
   }
-  const footerAt = reader.size - trailer - 10;
-  if (footerAt > audioFrom) {
-    const size = id3v2Size(await readUpTo(reader, footerAt, 10), '3DI');
-    if (size !== null && footerAt + 10 - size >= audioFrom) trailer += size;
-  }
+  const footerAt = reader.size - trailer - APE_FOOTER_BYTES;
+  if (footerAt <= audioFrom) return trailer;
+  const footer = await readUpTo(reader, footerAt, APE_FOOTER_BYTES);
+  const id3 = id3v2Size(footer.subarray(APE_FOOTER_BYTES - 10), '3DI');
+  if (id3 !== null && reader.size - trailer - id3 >= audioFrom) return trailer + id3;
+  const ape = apeSize(footer);
+  if (ape !== null && reader.size - trailer - ape >= audioFrom) return trailer + ape;
   return trailer;
+}
+
+const APE_FOOTER_BYTES = 32;
+
+/** Total bytes of the APEv2 tag whose 32-byte footer is `footer` (header included when flagged), or null. */
+function apeSize(footer: Buffer): number | null {
+  if (footer.length < APE_FOOTER_BYTES || footer.toString('latin1', 0, 8) !== 'APETAGEX') return null;
+  const size = footer.readUInt32LE(12); // items + footer
+  if (size < APE_FOOTER_BYTES) return null;
+  const hasHeader = (footer.readUInt32LE(20) & 0x80000000) !== 0;
+  return size + (hasHeader ? APE_FOOTER_BYTES : 0);
 }
 
 interface FirstFrame {

@@ -1,8 +1,9 @@
 import fs from 'node:fs/promises';
+import { OptionError } from '../errors';
 import type { MediaInfo } from '../types';
 import { MAX_READ, type ByteReader } from './byte-reader';
 import { ProbeCache } from './probe-cache';
-import { boundHeader, probeMedia, type ProbeOptions } from './probe-media';
+import { boundHeader, checkProbeOptions, probeMedia, type ProbeOptions } from './probe-media';
 
 /** The cache `probeFile` uses unless told otherwise. */
 export const defaultProbeCache = new ProbeCache();
@@ -27,7 +28,9 @@ export interface ProbeFileOptions extends ProbeOptions {
  * ```
  */
 export async function probeFile(path: string, options: ProbeFileOptions = {}): Promise<MediaInfo> {
+  checkProbeOptions(options);
   const { cache = defaultProbeCache, kind, maxHeaderBytes } = options;
+  if (cache !== false && !(cache instanceof ProbeCache)) throw new OptionError('cache', 'a ProbeCache or false', cache);
   // stat first, so a cache hit costs no file descriptor.
   const stat = await fs.stat(path);
   const probe = () => probeOpen(path, kind);

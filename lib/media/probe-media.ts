@@ -1,3 +1,4 @@
+import { OptionError } from '../errors';
 import type { MediaInfo } from '../types';
 import type { ByteReader } from './byte-reader';
 import type { MediaKind } from './media-kind';
@@ -48,6 +49,15 @@ function info(container: 'mp4' | 'mp3', header: MediaInfo['header'], bitrate: nu
   const headerBytes = header.reduce((sum, r) => sum + r.end - r.start, 0);
   const finite = (x: number | null): number | null => (x !== null && Number.isFinite(x) && x > 0 ? x : null);
   return { container, header, headerBytes, bitrate: finite(bitrate), duration: finite(duration) };
+}
+
+/** Validates probe options once, at the API edge; throws {@link OptionError}. */
+export function checkProbeOptions(options: ProbeOptions): void {
+  const { maxHeaderBytes, kind } = options;
+  if (maxHeaderBytes !== undefined && !(typeof maxHeaderBytes === 'number' && maxHeaderBytes >= 0)) {
+    throw new OptionError('maxHeaderBytes', 'a number ≥ 0 (bytes; Infinity for no bound)', maxHeaderBytes);
+  }
+  if (kind !== undefined && kind !== null && kind !== 'mp4' && kind !== 'mp3') throw new OptionError('kind', "'mp4', 'mp3' or null", kind);
 }
 
 /** `media` with its header dropped when larger than `maxHeaderBytes` (SPEC §4: then throttled like the rest). */

@@ -179,3 +179,24 @@ describe('the MP3 parser', () => {
     });
   });
 });
+
+describe('an APEv2 tag before the ID3v1 tag', () => {
+  function ape(items: number, withHeader: boolean): Buffer {
+    const block = (isHeader: boolean): Buffer => {
+      const b = Buffer.alloc(32);
+      b.write('APETAGEX', 0, 'latin1');
+      b.writeUInt32LE(2000, 8);
+      b.writeUInt32LE(items + 32, 12);
+      b.writeUInt32LE(((withHeader ? 0x80000000 : 0) | (isHeader ? 0x20000000 : 0)) >>> 0, 20);
+      return b;
+    };
+    return Buffer.concat([...(withHeader ? [block(true)] : []), Buffer.alloc(items, 0x41), block(false)]);
+  }
+
+  it.each([true, false])('is trailer (with header block: %p)', async (withHeader) => {
+    const audio = mp3Frames(10);
+    const info = await probe(Buffer.concat([audio, ape(300, withHeader), id3v1()]));
+    expect(info.bitrate).toBe(128000);
+    expect(info.duration).toBeCloseTo((audio.length * 8) / 128000, 9);
+  });
+});

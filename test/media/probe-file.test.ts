@@ -89,3 +89,23 @@ describe('ProbeCache', () => {
     expect(() => new ProbeCache({ max })).toThrow(OptionError);
   });
 });
+
+describe('probe options', () => {
+  it.each([
+    [{ maxHeaderBytes: -1 }, 'maxHeaderBytes'],
+    [{ maxHeaderBytes: Number.NaN }, 'maxHeaderBytes'],
+    [{ maxHeaderBytes: '16' }, 'maxHeaderBytes'],
+    [{ kind: 'avi' }, 'kind'],
+    [{ cache: {} }, 'cache'],
+  ])('rejects %p naming the option', async (options, option) => {
+    const file = path.join(dir, 'opt.mp4');
+    fs.writeFileSync(file, mp4(1));
+    await expect(probeFile(file, options as never)).rejects.toMatchObject({ code: 'ERR_BANDWIDTH_OPTION', option });
+  });
+
+  it('accepts Infinity as no bound', async () => {
+    const file = path.join(dir, 'inf.mp4');
+    fs.writeFileSync(file, mp4(1));
+    expect((await probeFile(file, { maxHeaderBytes: Infinity, cache: false })).headerBytes).toBeGreaterThan(0);
+  });
+});

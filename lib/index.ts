@@ -16,3 +16,4 @@ export { probeFile, defaultProbeCache, type ProbeFileOptions } from './media/pro
 export { probeBuffer } from './media/probe-buffer';
 export { ProbeCache } from './media/probe-cache';
 export { DEFAULT_MAX_HEADER_BYTES, type ProbeOptions } from './media/probe-media';
+export { headerInRange } from './media/header-in-range';

@@ -44,8 +44,7 @@ export async function probeCommand(argv: string[], io: { stdout: NodeJS.Writable
       };
       io.stdout.write(`${JSON.stringify(line)}\n`);
     } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      io.stderr.write(`koa-bandwidth probe: ${file}: ${e.code ?? 'error'}: ${e.message}\n`);
+      io.stderr.write(`koa-bandwidth probe: ${file}: ${err instanceof Error ? err.message : String(err)}\n`);
       code = 1;
     }
   }

@@ -5,7 +5,7 @@ import { parseMp3Frame, sameStream, type Mp3Frame } from './mp3-frame';
 /** What the MP3 parser finds: the header range, the trailer length and the timing. */
 export interface Mp3Layout {
   header: ByteRange[];
-  /** Bytes at the end that are not audio (ID3v1, an appended ID3v2). */
+  /** Bytes at the end that are not audio (ID3v1, APEv2, an appended ID3v2). */
   trailerBytes: number;
   /** Seconds, or null when unknown. */
   duration: number | null;
@@ -20,7 +20,7 @@ const ID3V1_BYTES = 128;
 /**
  * Where the audio starts after ID3v2 tags and leading junk, and how long it plays (SPEC §4):
  * ID3v2 tags (several in a row, footer flag, syncsafe sizes) and a leading Xing/Info/VBRI
- * frame form the header; a trailing ID3v1 (and an appended ID3v2) the trailer. The duration
+ * frame form the header; trailing ID3v1, APEv2 and appended ID3v2 tags the trailer. The duration
  * comes from the Xing/VBRI frame count, never from the Xing frame's own bitrate, which real
  * encoders leave wrong; without one, the stream is taken as CBR at the first frame's rate.
  *

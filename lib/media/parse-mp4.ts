@@ -4,7 +4,7 @@ import { MalformedMedia, readExact, readUpTo, type ByteReader } from './byte-rea
 /** What the MP4 parser finds: the header ranges, the trailer length and the timing. */
 export interface Mp4Layout {
   header: ByteRange[];
-  /** Bytes after the media data that are neither media nor header (`free`, `mfra`, …). */
+  /** Bytes after the media data that are neither media nor header (`free`, `udta`, …); 0 for fragmented files. */
   trailerBytes: number;
   /** Seconds, or null when unknown (fragmented without `mehd`, zero duration). */
   duration: number | null;
@@ -59,7 +59,10 @@ interface Movie {
   /** In `timescale` units; 0 when unknown. */
   duration: number;
   fragmented: boolean;
-  /** `mehd` fragment duration in `timescale` units; 0 when absent. */
+  /**
+   * `mehd` fragment duration in `timescale` units; 0 when absent. In a fragmented movie
+   * `mvhd` covers only the samples inside `moov`, so this is the only total duration.
+   */
   fragmentDuration: number;
 }
 
@@ -77,7 +80,8 @@ export async function parseMp4(reader: ByteReader): Promise<Mp4Layout> {
   let mediaEnd = -1; // end of the last mdat or moof
   let sawMoof = false;
   let offset = 0;
-  for (let n = 0; n < MAX_TOP_BOXES && offset < size; n++) {
+  let n = 0;
+  for (; n < MAX_TOP_BOXES && offset < size; n++) {
     const box = await readBox(reader, offset, size);
     if (!box) break; // trailing garbage: what was seen stands
     const isMedia = box.type === 'mdat' || box.type === 'moof';
@@ -96,19 +100,22 @@ export async function parseMp4(reader: ByteReader): Promise<Mp4Layout> {
       if (mediaStart < 0) mediaStart = box.start;
       mediaEnd = box.end;
     }
-    // A fragmented movie without a total duration has no rate: no need to walk every fragment.
-    if (movie && mediaStart >= 0 && (movie.fragmented || sawMoof) && movie.fragmentDuration === 0) {
-      return layout(moov!, mediaStart, Math.max(mediaEnd, moov!.end), size, null, true);
+    // A fragmented movie may hold thousands of fragments: once its header is known, stop and
+    // take everything after it as payload (`mehd` gives the duration, or the rate is unknown).
+    if (movie && mediaStart >= 0 && (movie.fragmented || sawMoof)) {
+      return layout(moov!, mediaStart, size, size, seconds(movie.fragmentDuration, movie.timescale), true);
     }
     offset = box.end;
   }
   if (!moov || !movie) throw new MalformedMedia('no moov box');
   if (mediaStart < 0) throw new MalformedMedia('no mdat box');
-  const fragmented = movie.fragmented || sawMoof;
-  // In a fragmented movie `mvhd` covers only the samples inside `moov`; `mehd` covers them all.
-  const units = fragmented ? movie.fragmentDuration : movie.duration;
-  const duration = units > 0 && movie.timescale > 0 ? units / movie.timescale : null;
-  return layout(moov, mediaStart, mediaEnd, size, duration, fragmented);
+  // Walked as far as allowed without reaching the end: what was not seen counts as payload.
+  if (n === MAX_TOP_BOXES && offset < size) mediaEnd = size;
+  return layout(moov, mediaStart, mediaEnd, size, seconds(movie.duration, movie.timescale), false);
+}
+
+function seconds(units: number, timescale: number): number | null {
+  return units > 0 && timescale > 0 ? units / timescale : null;
 }
 
 function layout(moov: Box, mediaStart: number, mediaEnd: number, size: number, duration: number | null, fragmented: boolean): Mp4Layout {

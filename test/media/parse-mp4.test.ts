@@ -160,3 +160,23 @@ describe('the MP4 parser', () => {
     });
   });
 });
+
+describe('walking limits', () => {
+  it('stops a fragmented walk at the first fragment even with mehd, taking the rest as payload', async () => {
+    const head = Buffer.concat([ftyp(), moov(1000, 0, 0, box('mvex', mehd(10_000)))]);
+    const fragment = Buffer.concat([box('moof', Buffer.alloc(40)), mdat(200)]);
+    const file = Buffer.concat([head, ...Array.from({ length: 3000 }, () => fragment), box('mfra', Buffer.alloc(8))]);
+    const reader = countingReader(bufferReader(file));
+    const info = await probeMedia(reader, 'mp4');
+    expect(reader.reads).toBeLessThanOrEqual(12);
+    expect(info.duration).toBe(10);
+    expect(info.bitrate).toBe(((file.length - head.length) * 8) / 10);
+  });
+
+  it('takes what lies beyond 1024 top-level boxes as payload', async () => {
+    const head = Buffer.concat([ftyp(), moov(1000, 1000)]);
+    const tail = Buffer.concat(Array.from({ length: 1100 }, () => mdat(8)));
+    const info = await probe(Buffer.concat([head, tail]));
+    expect(info.bitrate).toBe(tail.length * 8);
+  });
+});

@@ -168,12 +168,16 @@ async function readField(reader: ByteReader, box: Box, at: number, length: numbe
   return readExact(reader, box.body + at, length);
 }
 
-/** The child boxes of `parent`, each inside it; stops at the first that is not. */
+/**
+ * The child boxes of `parent`. Stops at padding too short for a box; a child that overruns
+ * its parent means the sizes cannot be trusted.
+ */
 async function* children(reader: ByteReader, parent: Box): AsyncGenerator<Box> {
   let offset = parent.body;
   for (let n = 0; n < MAX_CHILD_BOXES && offset < parent.end; n++) {
     const box = await readBox(reader, offset, parent.end);
-    if (!box || box.end > parent.end) throw new MalformedMedia(`bad box inside ${parent.type}`);
+    if (!box) return;
+    if (box.end > parent.end) throw new MalformedMedia(`a box inside ${parent.type} runs past its end`);
     yield box;
     offset = box.end;
   }

@@ -180,3 +180,9 @@ describe('walking limits', () => {
     expect(info.bitrate).toBe(tail.length * 8);
   });
 });
+
+it('tolerates a few bytes of padding at the end of moov', async () => {
+  const inner = Buffer.concat([mvhd(0, 1000, 2000), Buffer.alloc(4)]);
+  const info = await probeMedia(bufferReader(Buffer.concat([ftyp(), box('moov', inner), mdat(100)])), 'mp4');
+  expect(info.duration).toBe(2);
+});

@@ -22,7 +22,7 @@ const USAGE = 'usage: koa-bandwidth probe FILE...\n';
  * @example
  * ```ts
  * const code = await probeCommand(['movie.mp4'], { stdout: process.stdout, stderr: process.stderr });
- * // {"file":"movie.mp4","container":"mp4","headerBytes":2350,"bitrateKbps":126.565,"durationSeconds":3}
+ * // {"file":"movie.mp4","container":"mp4","headerBytes":1941,"bitrateKbps":197.091,"durationSeconds":3}
  * ```
  */
 export async function probeCommand(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Promise<number> {

@@ -7,9 +7,9 @@ import type { ByteRange } from '../types';
  *
  * @example
  * ```ts
- * // moov-last MP4: header [0, 40) and [47502, 49812); a player asks for bytes=47000-
- * headerInRange([{ start: 0, end: 40 }, { start: 47502, end: 49812 }], { start: 47000, end: 49812 });
- * // [{ start: 502, end: 2812 }]
+ * // moov-last MP4: header [0, 40) and [73949, 75850); a player asks for bytes=73000-
+ * headerInRange([{ start: 0, end: 40 }, { start: 73949, end: 75850 }], { start: 73000, end: 75850 });
+ * // [{ start: 949, end: 2850 }]
  * ```
  */
 export function headerInRange(header: readonly ByteRange[], range: ByteRange): ByteRange[] {

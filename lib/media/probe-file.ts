@@ -24,7 +24,7 @@ export interface ProbeFileOptions extends ProbeOptions {
  * @example
  * ```ts
  * const info = await probeFile('/srv/vod/movie.mp4');
- * // { container: 'mp4', header: [{ start: 0, end: 48213 }], headerBytes: 48213, bitrate: 1203311, duration: 600.2 }
+ * // { container: 'mp4', header: [{ start: 0, end: 48213 }], headerBytes: 48213, bitrate: 1203311.5, duration: 600.2 }
  * ```
  */
 export async function probeFile(path: string, options: ProbeFileOptions = {}): Promise<MediaInfo> {

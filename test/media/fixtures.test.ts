@@ -1,8 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { mediaKind } from '../../lib/media/media-kind';
 import { probeBuffer } from '../../lib/media/probe-buffer';
 import { probeFile } from '../../lib/media/probe-file';
+import { describeWithTools } from '../helpers/system';
 
 /** Recorded by scripts/make-media-fixtures.sh from ffprobe and an independent box listing. */
 interface Expected {
@@ -13,6 +15,9 @@ interface Expected {
   trailerBytes: number;
   fragmented?: boolean;
   ffprobeDuration: number;
+  /** ffprobe's format rate: the whole file (header, cover art) over the duration. */
+  ffprobeBitRate: number;
+  /** ffprobe's stream rates summed, cover art left out: the encoding rate. */
   ffprobeStreamsBitRate: number;
 }
 
@@ -52,8 +57,9 @@ describe('probing the ffmpeg fixtures', () => {
         expect(info.duration).toBeNull();
       });
     } else {
-      it("agrees with ffprobe's encoding rate and duration within 3 %", async () => {
+      it("agrees with ffprobe's format and stream rates and its duration within 3 %", async () => {
         const info = await probeFile(file, { cache: false });
+        within(info.bitrate, want.ffprobeBitRate, 0.03);
         within(info.bitrate, want.ffprobeStreamsBitRate, 0.03);
         within(info.duration, want.ffprobeDuration, 0.03);
       });
@@ -94,5 +100,16 @@ describe('probing the ffmpeg fixtures', () => {
       const info = await probeBuffer(bytes.subarray(0, 16 * 1024), bytes.length, { kind: 'mp4' });
       expect(info).toEqual({ container: 'mp4', header: [], headerBytes: 0, bitrate: null, duration: null });
     });
+  });
+});
+
+describeWithTools({ ffprobe: 'ffmpeg' }, 'the recorded expectations', () => {
+  it.each(names)('%s still matches what ffprobe says', (name) => {
+    const out = execFileSync('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', path.join(dir, name)], { encoding: 'utf8' });
+    const probe = JSON.parse(out) as { format: { duration: string; bit_rate: string }; streams: { bit_rate?: string; disposition?: { attached_pic?: number } }[] };
+    const streams = probe.streams.filter((s) => !s.disposition?.attached_pic && s.bit_rate !== undefined);
+    expect(streams.reduce((sum, s) => sum + Number(s.bit_rate), 0)).toBe(expected[name]!.ffprobeStreamsBitRate);
+    expect(Number(probe.format.duration)).toBe(expected[name]!.ffprobeDuration);
+    expect(Number(probe.format.bit_rate)).toBe(expected[name]!.ffprobeBitRate);
   });
 });

@@ -11,3 +11,13 @@
  */
 export { ConfigError, ConfigErrors, OptionError } from './errors';
 export type * from './types';
+export { bandwidth, BandwidthState } from './middleware';
+export type { BandwidthMiddleware, BandwidthRuntime } from './middleware';
+export { route } from './route';
+export type { RouteOptions } from './route';
+export type { BandwidthOptions, Logger } from './options';
+export type { ConfigInput, VhostInput, VhostOptionsInput, BandwidthConfig, VhostConfig } from './config/config-model';
+export { loadConfigDir } from './config/load-config-dir';
+export { normalizeConfig } from './config/normalize-config';
+export { resolvePlan, withEncodingRate, DEFAULT_LIMITS } from './policy/resolve-plan';
+export type { RouteOverride, QueryLimits } from './policy/resolve-plan';

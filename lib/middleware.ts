@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import type { EventEmitter } from 'node:events';
 import { debuglog } from 'node:util';
 import type { Context, Next } from 'koa';
 import type { BandwidthConfig, VhostConfig } from './config/config-model';

@@ -115,7 +115,12 @@ export function loadConfigDir(dir: string, opts: LoadOptions): BandwidthConfig {
     if (e instanceof ConfigErrors) errors.push(...e.errors);
     else throw e;
   }
-  if (errors.length > 0 || config === null) throw new ConfigErrors(errors);
+  if (errors.length > 0 || config === null) {
+    const order = ['server.xml', 'vhosts.xml'];
+    const rank = (f: string): number => (order.includes(f) ? order.indexOf(f) : order.length);
+    errors.sort((a, b) => rank(a.file) - rank(b.file) || a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+    throw new ConfigErrors(errors);
+  }
   return config;
 }
 

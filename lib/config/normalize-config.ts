@@ -90,11 +90,12 @@ export function normalizeConfig(input: ConfigInput, opts: NormalizeOptions): Ban
     const resolved = resolveOptions(defaults, v.options ?? {}, 'defaults', `${prefix}.options`, where, report);
     const file = opts.rulesFile ? opts.rulesFile(i, name) : `config.${prefix}.rules`;
     let rules: Rule[] = [];
-    if (v.rules !== undefined && resolved) {
+    if (v.rules !== undefined) {
       const text = Array.isArray(v.rules) ? v.rules.join('\n') : v.rules;
       if (typeof text !== 'string') report('rules must be a string or an array of lines', where(`${prefix}.rules`));
       else {
-        const parsed = parseRuleList(text, { file, unit: resolved.settings.unit, caseInsensitive: !resolved.caseSensitive, geoip: opts.geoip });
+        const parsed = parseRuleList(text, { file, unit: resolved?.settings.unit ?? 'kbps', caseInsensitive: !(resolved?.caseSensitive ?? true), geoip: opts.geoip });
+        // Rules are checked even when the options are bad, so `check` lists every error.
         for (const e of parsed.errors) report(e.message, { file: e.file, line: e.line, column: e.column });
         rules = parsed.rules;
       }

@@ -27,7 +27,7 @@ export class MatchContext {
 
   countryCode(): string | null {
     if (this.country === undefined) {
-      let code: unknown = null;
+      let code: unknown;
       try {
         code = this.geoip ? this.geoip(this.facts.ip) : null;
       } catch {

@@ -3,7 +3,7 @@ import { OptionError } from './errors';
 import { parseBandwidthField } from './policy/parse-rule-list';
 import type { RouteOverride } from './policy/resolve-plan';
 import type { BandwidthSpec } from './types';
-import { toBytesPerSecond } from './config/units';
+import { isAmount, toBytesPerSecond } from './config/units';
 
 /** Options of `route()`: the route's layer between the query string and the rule list. */
 export interface RouteOptions {
@@ -36,15 +36,15 @@ export function route(opts: RouteOptions): (ctx: Context, next: Next) => Promise
   if (bandwidth !== undefined) {
     const bad = (): OptionError => new OptionError('route.bandwidth', "a finite number ≥ 0, 'x', '<N>x' or 'no'", bandwidth);
     if (typeof bandwidth === 'number') {
-      if (!Number.isFinite(bandwidth) || bandwidth < 0) throw bad();
+      if (!isAmount(bandwidth)) throw bad();
       spec = (unit) => ({ kind: 'fixed', bytesPerSecond: toBytesPerSecond(bandwidth, unit) });
     } else if (typeof bandwidth === 'string') {
       parseBandwidthField(bandwidth, 'bytes', bad);
       spec = (unit) => parseBandwidthField(bandwidth, unit, bad);
     } else throw bad();
   }
-  if (ratio !== undefined && !(typeof ratio === 'number' && Number.isFinite(ratio) && ratio >= 0)) throw new OptionError('route.ratio', 'a finite percentage ≥ 0', ratio);
-  if (boost !== undefined && !(typeof boost === 'number' && Number.isFinite(boost) && boost >= 0)) throw new OptionError('route.boost', 'a finite number of seconds ≥ 0', boost);
+  if (ratio !== undefined && !isAmount(ratio)) throw new OptionError('route.ratio', 'a finite percentage ≥ 0', ratio);
+  if (boost !== undefined && !isAmount(boost)) throw new OptionError('route.boost', 'a finite number of seconds ≥ 0', boost);
 
   const byUnit = new Map<string, RouteOverride>();
   return async function bandwidthRoute(ctx: Context, next: Next): Promise<void> {

@@ -18,21 +18,32 @@ export interface LoadOptions {
  * @throws ConfigErrors
  */
 export function loadConfigDir(dir: string, opts: LoadOptions): BandwidthConfig {
+  return loadConfigFiles((file) => {
+    const full = path.join(dir, file);
+    if (!existsSync(full)) return null;
+    return readFileSync(full, 'utf8');
+  }, dir, opts);
+}
+
+/**
+ * The loader proper, over any file source: `readFile(relativePath)` returns the text or
+ * null when the file does not exist. Used by loadConfigDir and by the fuzz tests.
+ * @throws ConfigErrors
+ */
+export function loadConfigFiles(readFile: (file: string) => string | null, dir: string, opts: LoadOptions): BandwidthConfig {
   const errors: ConfigError[] = [];
   const at = new Map<string, Where>();
   const input: ConfigInput = { vhosts: [] };
   const read = (file: string, required: boolean): string | null => {
-    const full = path.join(dir, file);
-    if (!existsSync(full)) {
-      if (required) errors.push(new ConfigError(`missing file; expected ${file} in ${dir}`, { file, line: 0, column: 0 }));
-      return null;
-    }
+    let text: string | null;
     try {
-      return readFileSync(full, 'utf8');
+      text = readFile(file);
     } catch (e) {
       errors.push(new ConfigError(`cannot read: ${(e as Error).message}`, { file }));
       return null;
     }
+    if (text === null && required) errors.push(new ConfigError(`missing file; expected ${file} in ${dir}`, { file, line: 0, column: 0 }));
+    return text;
   };
   const xml = (file: string, required: boolean): XmlElement | null => {
     const text = read(file, required);

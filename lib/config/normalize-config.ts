@@ -3,7 +3,7 @@ import { parseRuleList } from '../policy/parse-rule-list';
 import type { Rule } from '../policy/rule';
 import type { ThrottleSettings } from '../types';
 import type { BandwidthConfig, ConfigInput, VhostConfig, VhostOptionsInput } from './config-model';
-import { kbpsToBytes, mbpsToBytes, parseAmount, parseUnit, toBytesPerSecond } from './units';
+import { isAmount, kbpsToBytes, mbpsToBytes, parseAmount, parseUnit, toBytesPerSecond } from './units';
 
 /** Where a value was written, for errors. */
 export interface Where {
@@ -143,10 +143,10 @@ function resolveOptions(
   };
   const amount = (k: 'trafficCap' | 'sessionCap' | 'bandwidth' | 'ratio' | 'boost', what: string): number => {
     const { value, at } = pick(k);
-    const n = typeof value === 'number' ? (Number.isFinite(value) && value >= 0 ? value : null) : typeof value === 'string' ? parseAmount(value) : null;
+    const n = typeof value === 'number' ? (isAmount(value) ? value : null) : typeof value === 'string' ? parseAmount(value) : null;
     if (n === null) {
       ok = false;
-      report(`bad ${what} ${JSON.stringify(value)}; expected a non-negative number`, at ?? where(`${ownPrefix}.${k}`));
+      report(`bad ${what} ${show(value)}; expected a non-negative number (at most 1e15)`, at ?? where(`${ownPrefix}.${k}`));
       return 0;
     }
     return n;
@@ -188,3 +188,6 @@ function resolveOptions(
   if (!ok) return null;
   return { trafficCap, sessionCap, settings: { bandwidth, unit: unit ?? 'kbps', ratio, boost, params }, throttling, queryString, caseSensitive };
 }
+
+/** A value as written: strings quoted, numbers (NaN included) as they print. */
+const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));

@@ -16,15 +16,25 @@ export function parseUnit(text: string): BandwidthUnit | null {
 }
 
 /**
+ * The largest amount config accepts. Far above any real rate (8 Pbit/s in bytes), and small
+ * enough that unit conversion, ratio and boost products stay finite.
+ */
+export const MAX_AMOUNT = 1e15;
+
+/**
  * Parse a non-negative decimal number as written in config (`1000`, `1.5`).
- * Returns null for anything else: negatives, NaN, Infinity, hex, exponents, empty text.
+ * Returns null for anything else: negatives, NaN, Infinity, hex, exponents, empty text,
+ * amounts above MAX_AMOUNT.
  */
 export function parseAmount(text: string): number | null {
   const t = text.trim();
   if (!/^\d+(\.\d+)?$|^\.\d+$/.test(t)) return null;
   const n = Number(t);
-  return Number.isFinite(n) ? n : null;
+  return Number.isFinite(n) && n <= MAX_AMOUNT ? n : null;
 }
+
+/** A typed amount in range: finite, 0 ≤ n ≤ MAX_AMOUNT. */
+export const isAmount = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0 && n <= MAX_AMOUNT;
 
 /** Convert `value` in `unit` to bytes per second. */
 export function toBytesPerSecond(value: number, unit: BandwidthUnit): number {

@@ -76,7 +76,7 @@ describe('loadConfigDir', () => {
       ['malformed-xml', ["vhosts.xml:4:3: malformed XML: Expected closing tag 'Options' (opened in line 3, col 5) instead of closing tag 'Vhost'."]],
       ['unknown-element', ['vhosts.xml:5:7: unknown element <Turbo> in <Options>; expected <TrafficCap>, <BandwidthThrottling> or <CaseSensitive>']],
       ['bad-unit', ['vhosts.xml:6:22: unknown unit "gbps"; expected kbps, mbps, bytes, kb or mb']],
-      ['negative-cap', ['vhosts.xml:4:7: bad TrafficCap "-5"; expected a non-negative number']],
+      ['negative-cap', ['vhosts.xml:4:7: bad TrafficCap "-5"; expected a non-negative number (at most 1e15)']],
       ['bad-ip', ['svc/www.example.com/throttling.txt:2:5: bad IP "300.1.1.1"; expected an address, a.b.c.X-Y, a CIDR, a dotted mask, an IPv6 address or a country code']],
       ['unbalanced-bracket', ['svc/www.example.com/throttling.txt:1:8: unbalanced "[": expected "]" before the end of the condition']],
       ['unknown-kind', ['svc/www.example.com/throttling.txt:2:2: unknown condition kind "COOKIE"; expected IP, HEADER or URL']],
@@ -85,8 +85,8 @@ describe('loadConfigDir', () => {
       [
         'many',
         [
-          'server.xml:4:19: bad TrafficCap Session "abc"; expected a non-negative number',
-          'vhosts.xml:5:19: bad Ratio "lots"; expected a non-negative number',
+          'server.xml:4:19: bad TrafficCap Session "abc"; expected a non-negative number (at most 1e15)',
+          'vhosts.xml:5:19: bad Ratio "lots"; expected a non-negative number (at most 1e15)',
           'vhosts.xml:10:3: <Default> names "nowhere.example.com", which is not a vhost',
           'svc/www.example.com/throttling.txt:1:5: bad IPv4 range "10.0.0.1-300"; expected a.b.c.FROM-TO with FROM ≤ TO ≤ 255',
           'svc/www.example.com/throttling.txt:3:19: too many fields (5); expected {condition},{bandwidth},{ratio},{boost}',
@@ -103,7 +103,7 @@ describe('loadConfigDir', () => {
     ['a missing vhosts.xml', {}, 'vhosts.xml:0:0: missing file; expected vhosts.xml in DIR'],
     ['a duplicate vhost', { 'vhosts.xml': '<Vhosts><Vhost Name="a"/>\n<Vhost Name="A"/></Vhosts>' }, 'vhosts.xml:2:8: duplicate vhost "a"'],
     ['a bad ON/OFF', { 'vhosts.xml': '<Vhosts><Vhost Name="a"><Options><BandwidthThrottling><Throttling>YES</Throttling></BandwidthThrottling></Options></Vhost></Vhosts>' }, 'vhosts.xml:1:55: bad Throttling "YES"; expected ON or OFF'],
-    ['a NaN bandwidth', { 'vhosts.xml': '<Vhosts><Vhost Name="a"><Options><BandwidthThrottling><Settings><Bandwidth>NaN</Bandwidth></Settings></BandwidthThrottling></Options></Vhost></Vhosts>' }, 'vhosts.xml:1:65: bad Bandwidth "NaN"; expected a non-negative number'],
+    ['a NaN bandwidth', { 'vhosts.xml': '<Vhosts><Vhost Name="a"><Options><BandwidthThrottling><Settings><Bandwidth>NaN</Bandwidth></Settings></BandwidthThrottling></Options></Vhost></Vhosts>' }, 'vhosts.xml:1:65: bad Bandwidth "NaN"; expected a non-negative number (at most 1e15)'],
     ['a country code (no geoip)', { 'vhosts.xml': '<Vhosts><Vhost Name="a"/></Vhosts>', 'svc/a/throttling.txt': '$IP[KR], 10' }, `${path.join('svc', 'a', 'throttling.txt')}:1:5: country code "KR" needs the \`geoip\` option`],
   ])('reports %s', (_what, files, want) => {
     const dir = tempConf(files);

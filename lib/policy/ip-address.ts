@@ -4,6 +4,8 @@ import { isIPv4, isIPv6 } from 'node:net';
 export interface IpValue {
   v6: boolean;
   value: bigint;
+  /** The IPv4 address as an unsigned 32-bit number (-1 for IPv6): the fast path. */
+  v4: number;
 }
 
 /** Parse a dotted IPv4 address strictly (four decimal octets 0–255). */
@@ -52,9 +54,9 @@ export function parseIPv6(text: string): bigint | null {
  */
 export function parseClientIp(text: string): IpValue | null {
   const v4 = parseIPv4(text);
-  if (v4 !== null) return { v6: false, value: BigInt(v4) };
+  if (v4 !== null) return { v6: false, value: BigInt(v4), v4 };
   const v6 = parseIPv6(text);
   if (v6 === null) return null;
-  if (v6 >> 32n === 0xffffn) return { v6: false, value: v6 & 0xffffffffn };
-  return { v6: true, value: v6 };
+  if (v6 >> 32n === 0xffffn) return { v6: false, value: v6 & 0xffffffffn, v4: Number(v6 & 0xffffffffn) };
+  return { v6: true, value: v6, v4: -1 };
 }

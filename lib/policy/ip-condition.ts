@@ -24,11 +24,11 @@ export function compileIpCondition(body: string, hasGeoip: boolean): IpTest {
     const to = Number(range[3]);
     const from = Number(range[2]);
     if (base === null || !(to <= 255) || to < from) throw new IpSyntaxError(`bad IPv4 range "${text}"; expected a.b.c.FROM-TO with FROM ≤ TO ≤ 255`);
-    const lo = BigInt(base);
-    const hi = BigInt(base - from + to);
+    const lo = base;
+    const hi = base - from + to;
     return (m) => {
       const ip = m.ip();
-      return ip !== null && !ip.v6 && ip.value >= lo && ip.value <= hi;
+      return ip !== null && !ip.v6 && ip.v4 >= lo && ip.v4 <= hi;
     };
   }
   const slash = text.indexOf('/');
@@ -36,20 +36,22 @@ export function compileIpCondition(body: string, hasGeoip: boolean): IpTest {
   const suffix = slash < 0 ? null : text.slice(slash + 1);
   const v4 = parseIPv4(addr);
   if (v4 !== null) {
-    let mask = 0xffffffffn;
+    // 32-bit integer arithmetic: `>>> 0` keeps values unsigned.
+    let mask = 0xffffffff;
     if (suffix !== null) {
       if (/^\d{1,2}$/.test(suffix) && Number(suffix) <= 32) {
-        mask = Number(suffix) === 0 ? 0n : (0xffffffffn << BigInt(32 - Number(suffix))) & 0xffffffffn;
+        const bits = Number(suffix);
+        mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
       } else {
         const m = parseIPv4(suffix);
         if (m === null) throw new IpSyntaxError(`bad IPv4 mask "${suffix}"; expected a prefix length 0–32 or a dotted mask`);
-        mask = BigInt(m);
+        mask = m;
       }
     }
-    const net = BigInt(v4) & mask;
+    const net = (v4 & mask) >>> 0;
     return (m) => {
       const ip = m.ip();
-      return ip !== null && !ip.v6 && (ip.value & mask) === net;
+      return ip !== null && !ip.v6 && ((ip.v4 & mask) >>> 0) === net;
     };
   }
   const v6 = parseIPv6(addr);

@@ -31,8 +31,8 @@ export interface ExplainOutput {
 
 /**
  * `koa-bandwidth explain --conf DIR --url URL [--host HOST] [--ip IP] [--header 'Name: value']... [--file PATH]`:
- * print the plan the middleware would resolve. Host comes from --host, else from an
- * absolute --url, else the `<Default>` vhost applies. IP defaults to 127.0.0.1.
+ * print the plan the middleware would resolve. Host comes from --host, else a `Host`
+ * --header, else an absolute --url, else the `<Default>` vhost applies. IP defaults to 127.0.0.1.
  */
 export async function explainCommand(argv: readonly string[], io: CliIo, deps: { probe?: ExplainProbe } = {}): Promise<number> {
   const flags = parseFlags(argv, ['conf', 'url', 'host', 'ip', 'header', 'file']);
@@ -46,13 +46,13 @@ export async function explainCommand(argv: readonly string[], io: CliIo, deps: {
     throw new UsageError(`--url "${rawUrl}" is not a URL`);
   }
   const absolute = /^[a-z][a-z0-9+.-]*:\/\//i.test(rawUrl);
-  const host = single(flags, 'host') ?? (absolute ? url.host : undefined);
   const headers: Record<string, string> = {};
   for (const h of flags.get('header') ?? []) {
     const colon = h.indexOf(':');
     if (colon <= 0) throw new UsageError(`--header "${h}" must be "Name: value"`);
     headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim();
   }
+  const host = single(flags, 'host') ?? headers.host ?? (absolute ? url.host : undefined);
   if (host !== undefined) headers.host = host;
 
   let table: VhostTable;

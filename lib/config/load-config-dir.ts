@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ConfigError, ConfigErrors } from '../errors';
 import type { BandwidthConfig, ConfigInput, VhostInput, VhostOptionsInput } from './config-model';
 import { normalizeConfig, type Where } from './normalize-config';
-import { parseXmlDocument, type XmlElement } from './xml-document';
+import { parseXmlDocument, type XmlElement } from './parse-xml-document';
 
 /** Options for loading a config directory. */
 export interface LoadOptions {
@@ -104,7 +104,8 @@ export function loadConfigFiles(readFile: (file: string) => string | null, dir: 
               v.options = readOptions('vhosts.xml', c, `vhosts[${i}].options`, at, fail);
             } else fail('vhosts.xml', c, `unknown element <${c.name}> in <Vhost>; expected <Alias> or <Options>`);
           }
-          const name = v.name.trim().toLowerCase();
+          // The directory is named as the vhost is written (case kept: file systems may care).
+          const name = v.name.trim();
           if (name && !/[\\/]|^\.\.?$/.test(name)) {
             const rules = read(rulesPath(name), false);
             if (rules !== null) v.rules = rules;
@@ -120,7 +121,7 @@ export function loadConfigFiles(readFile: (file: string) => string | null, dir: 
     config = normalizeConfig(input, {
       geoip: opts.geoip,
       where: (key) => at.get(key) ?? { file: key.startsWith('defaults') ? 'server.xml' : 'vhosts.xml', path: key },
-      rulesFile: (_i, name) => rulesPath(name),
+      rulesFile: (i, name) => rulesPath(input.vhosts[i]?.name.trim() || name),
     });
   } catch (e) {
     if (e instanceof ConfigErrors) errors.push(...e.errors);

@@ -59,6 +59,10 @@ describe('koa-bandwidth explain', () => {
     expect(JSON.parse(out)).toMatchObject({ dynamic: true, bandwidthKbps: 1200 });
   });
 
+  it('takes the host from a Host header too', async () => {
+    expect((await explain(['--url', '/a.mp4', '--header', 'Host: www.winesoft.co.kr'])).vhost).toBe('www.winesoft.co.kr');
+  });
+
   it('uses the <Default> vhost when no host is given', async () => {
     expect((await explain(['--url', '/a?x=1'])).vhost).toBe('www.example.com');
   });

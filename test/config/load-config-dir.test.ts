@@ -114,3 +114,17 @@ describe('loadConfigDir', () => {
     }
   });
 });
+
+describe('rule files of vhosts with capitals in their Name', () => {
+  it('are read from svc/<Name as written>/', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'kbw-case-'));
+    try {
+      writeFileSync(path.join(dir, 'vhosts.xml'), '<Vhosts><Vhost Name="WWW.Example.com"/></Vhosts>');
+      mkdirSync(path.join(dir, 'svc', 'WWW.Example.com'), { recursive: true });
+      writeFileSync(path.join(dir, 'svc', 'WWW.Example.com', 'throttling.txt'), '*, 1\n*, oops\n');
+      expect(() => loadConfigDir(dir, { geoip: false })).toThrow(`${path.join('svc', 'WWW.Example.com', 'throttling.txt')}:2:4: bad bandwidth "oops"`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

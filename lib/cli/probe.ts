@@ -1,4 +1,5 @@
 import { mediaKind } from '../media/media-kind';
+import type { CliIo } from './args';
 import { probeFile } from '../media/probe-file';
 
 /** One line of `koa-bandwidth probe` output (SPEC §7). */
@@ -21,14 +22,14 @@ const USAGE = 'usage: koa-bandwidth probe FILE...\n';
  *
  * @example
  * ```ts
- * const code = await probeCommand(['movie.mp4'], { stdout: process.stdout, stderr: process.stderr });
+ * const code = await probeCommand(['movie.mp4'], { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
  * // {"file":"movie.mp4","container":"mp4","headerBytes":1941,"bitrateKbps":197.091,"durationSeconds":3}
  * ```
  */
-export async function probeCommand(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Promise<number> {
+export async function probeCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const files = argv[0] === '--' ? argv.slice(1) : argv;
   if (files.length === 0 || files.some((f) => f === '-h' || f === '--help')) {
-    io.stderr.write(USAGE);
+    io.stderr(USAGE);
     return files.length === 0 ? 2 : 0;
   }
   let code = 0;
@@ -42,9 +43,9 @@ export async function probeCommand(argv: string[], io: { stdout: NodeJS.Writable
         bitrateKbps: media.bitrate === null ? null : round3(media.bitrate / 1000),
         durationSeconds: media.duration === null ? null : round3(media.duration),
       };
-      io.stdout.write(`${JSON.stringify(line)}\n`);
+      io.stdout(`${JSON.stringify(line)}\n`);
     } catch (err) {
-      io.stderr.write(`koa-bandwidth probe: ${file}: ${err instanceof Error ? err.message : String(err)}\n`);
+      io.stderr(`koa-bandwidth probe: ${file}: ${err instanceof Error ? err.message : String(err)}\n`);
       code = 1;
     }
   }

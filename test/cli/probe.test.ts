@@ -1,19 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { probeCommand } from '../../lib/cli/probe';
 
 const dir = path.join(__dirname, '../fixtures/media');
 const expected = JSON.parse(fs.readFileSync(path.join(dir, 'expected.json'), 'utf8')) as Record<string, { headerBytes: number; ffprobeDuration: number; ffprobeStreamsBitRate: number }>;
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
   let out = '';
   let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await probeCommand(argv, { stdout, stderr });
+  const code = await probeCommand(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
   return { code, out, err };
 }
 

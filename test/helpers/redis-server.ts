@@ -1,0 +1,121 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { freePort } from './system';
+
+/** A redis-server this test started on 127.0.0.1, with no persistence. */
+export interface RedisServer {
+  readonly port: number;
+  readonly url: string;
+  /** PID of the current server process. */
+  readonly pid: number;
+  /** SIGSTOP: the server keeps its sockets open but answers nothing. */
+  pause(): void;
+  /** SIGCONT. */
+  resume(): void;
+  /** SIGKILL, and wait for the process to be gone. */
+  kill(): Promise<void>;
+  /** Start a fresh server on the same port (empty data, empty script cache). */
+  restart(): Promise<void>;
+  /** Send one command on a fresh connection and return the raw reply text. */
+  command(...args: string[]): Promise<string>;
+  /** Calls of each named command so far (`INFO commandstats`), summed. */
+  calls(...commands: string[]): Promise<number>;
+  /** Stop it (SIGCONT first, in case it is paused). */
+  stop(): Promise<void>;
+}
+
+/** Start `redis-server` on a free loopback port and wait until it answers PING. */
+export async function startRedisServer(): Promise<RedisServer> {
+  const port = await freePort();
+  let child = await launch(port);
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      return child.pid ?? 0;
+    },
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
+    kill: () => killAndWait(child),
+    async restart() {
+      await killAndWait(child);
+      child = await launch(port);
+    },
+    command: (...args) => command(port, args),
+    async calls(...commands) {
+      const info = await command(port, ['INFO', 'commandstats']);
+      let n = 0;
+      for (const c of commands) {
+        const m = new RegExp(`^cmdstat_${c.toLowerCase()}:calls=(\\d+)`, 'm').exec(info);
+        n += m ? Number(m[1]) : 0;
+      }
+      return n;
+    },
+    async stop() {
+      child.kill('SIGCONT');
+      await killAndWait(child, 'SIGTERM');
+    },
+  };
+}
+
+async function launch(port: number): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
+    try {
+      if ((await command(port, ['PING'])).startsWith('+PONG')) return child;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error('redis-server did not start within 10 s');
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function killAndWait(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+}
+
+/** A minimal RESP client: one command, one reply, then close. Enough for PING and INFO. */
+function command(port: number, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let buf = '';
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error('redis command timed out'));
+    }, 2000);
+    sock.setEncoding('utf8');
+    sock.on('connect', () => sock.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`));
+    sock.on('data', (d: string) => {
+      buf += d;
+      if (complete(buf)) {
+        clearTimeout(timer);
+        sock.end();
+        resolve(buf);
+      }
+    });
+    sock.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
+function complete(reply: string): boolean {
+  if (reply[0] !== '$') return reply.endsWith('\r\n');
+  const nl = reply.indexOf('\r\n');
+  if (nl < 0) return false;
+  const len = Number(reply.slice(1, nl));
+  return len < 0 || Buffer.byteLength(reply) >= nl + 2 + len + 2;
+}

@@ -117,7 +117,7 @@ local rate = cap * me.w / wdemand
 local waitMs = 0
 if me.tk < 0 then waitMs = -me.tk / rate * 1000 end
 
-local fields = { '_t', tostring(now) }
+local fields = { '_t', string.format('%.17g', now) }
 for _, p in ipairs(procs) do
   fields[#fields + 1] = p.id
   fields[#fields + 1] = string.format('%.17g %.17g %.17g', p.w, p.tk, p.exp)

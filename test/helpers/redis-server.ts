@@ -119,3 +119,101 @@ function complete(reply: string): boolean {
   const len = Number(reply.slice(1, nl));
   return len < 0 || Buffer.byteLength(reply) >= nl + 2 + len + 2;
 }
+
+/** Which client library a test runs the store on. */
+export type RedisFlavour = 'node-redis' | 'ioredis';
+export const REDIS_FLAVOURS: RedisFlavour[] = ['node-redis', 'ioredis'];
+
+/** A connected client, set up as docs/redis.md recommends: offline queue off, quick reconnects. */
+export interface TestClient {
+  readonly client: unknown;
+  close(): Promise<void>;
+}
+
+export async function connectClient(flavour: RedisFlavour, port: number): Promise<TestClient> {
+  if (flavour === 'node-redis') {
+    const { createClient } = await import('redis');
+    const client = createClient({
+      socket: { host: '127.0.0.1', port, connectTimeout: 1000, reconnectStrategy: (n: number) => Math.min(50 * (n + 1), 300) },
+      disableOfflineQueue: true,
+    });
+    client.on('error', () => {});
+    await client.connect();
+    return {
+      client,
+      close: async () => {
+        if (client.isOpen) client.destroy();
+      },
+    };
+  }
+  const { Redis } = await import('ioredis');
+  const client = new Redis({
+    host: '127.0.0.1',
+    port,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: (n: number) => Math.min(50 * n, 300),
+  });
+  client.on('error', () => {});
+  await new Promise<void>((resolve, reject) => {
+    client.once('ready', () => resolve());
+    setTimeout(() => reject(new Error('ioredis did not connect')), 5000).unref();
+  });
+  return {
+    client,
+    close: async () => {
+      client.disconnect();
+    },
+  };
+}
+
+/** Something with the CapStore lease signature. */
+interface Leaser {
+  lease(vhost: string, cap: number, want: number, sessions: number): number | Promise<number>;
+}
+
+/** A simulated saturated process: it takes every byte a store grants, as fast as granted. */
+export interface Consumer {
+  /** `[performance.now(), bytes]` per grant. */
+  readonly grants: Array<[number, number]>;
+  /** How long each `lease()` took to settle, ms. */
+  readonly latencies: number[];
+  /** Set to change the session count reported from now on. */
+  sessions: number;
+  stop(): Promise<void>;
+  /** Bytes granted in `[from, to)` (performance.now() ms). */
+  bytes(from: number, to: number): number;
+}
+
+/**
+ * Lease `want` bytes at a time (default 20 ms of the cap, as a meter asking ahead would),
+ * and after a zero grant wait 5 ms before asking again.
+ */
+export function saturate(store: Leaser, vhost: string, cap: number, sessions: number, want = Math.ceil(cap * 0.02)): Consumer {
+  let running = true;
+  const c: Consumer = {
+    grants: [],
+    latencies: [],
+    sessions,
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+    bytes: (from, to) => c.grants.reduce((sum, [t, b]) => (t >= from && t < to ? sum + b : sum), 0),
+  };
+  const loop = (async () => {
+    while (running) {
+      const t0 = performance.now();
+      const g = await store.lease(vhost, cap, want, c.sessions);
+      const t1 = performance.now();
+      c.latencies.push(t1 - t0);
+      if (g > 0) c.grants.push([t1, g]);
+      else await sleep(5);
+    }
+  })();
+  return c;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

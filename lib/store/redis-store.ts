@@ -184,7 +184,8 @@ export class RedisStore extends EventEmitter implements CapStore {
     const burst = Math.max(1, (rate * 4 * this.#leaseMs) / 1000);
     st.fbTokens = Math.min(burst, st.fbTokens + (Math.max(0, now - st.fbLast) * rate) / 1000);
     st.fbLast = now;
-    const g = Math.min(want, Math.floor(st.fbTokens));
+    // No dribbles: wait for 10 ms worth (or all that is wanted) rather than hand out a few bytes.
+    const g = st.fbTokens >= Math.min(want, rate / 100) ? Math.min(want, Math.floor(st.fbTokens)) : 0;
     st.fbTokens -= g;
     return g;
   }

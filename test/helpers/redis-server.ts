@@ -207,8 +207,10 @@ export function saturate(store: Leaser, vhost: string, cap: number, sessions: nu
       const g = await store.lease(vhost, cap, want, c.sessions);
       const t1 = performance.now();
       c.latencies.push(t1 - t0);
-      if (g > 0) c.grants.push([t1, g]);
-      else await sleep(5);
+      if (g > 0) {
+        c.grants.push([t1, g]);
+        await new Promise((r) => setImmediate(r)); // like a meter writing to a socket
+      } else await sleep(5);
     }
   })();
   return c;

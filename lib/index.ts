@@ -11,3 +11,6 @@
  */
 export { ConfigError, ConfigErrors, OptionError } from './errors';
 export type * from './types';
+export { redisStore, RedisStore } from './store/redis-store';
+export type { RedisStoreOptions, RedisStoreLogger, RedisStoreState } from './store/redis-store';
+export type { RedisClientLike, NodeRedisLike, IoRedisLike } from './store/redis-client';

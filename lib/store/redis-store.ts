@@ -83,6 +83,9 @@ export class RedisStore extends EventEmitter implements CapStore {
   #closed = false;
   #nextProbe = 0;
   #lastProcesses = 0;
+  /** The last remote lease, so an idle degraded store can still find out that Redis is back. */
+  #last: { vhost: string; cap: number; weight: number } | undefined;
+  #probeTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: RedisStoreOptions) {
     super();
@@ -117,6 +120,7 @@ export class RedisStore extends EventEmitter implements CapStore {
     }
     if (this.#closed) return this.#fallback(st, capBytesPerSecond, want);
     const weight = Number.isFinite(activeSessions) && activeSessions >= 1 ? Math.floor(activeSessions) : 1;
+    this.#last = { vhost, cap: capBytesPerSecond, weight };
     return this.#leaseRemote(vhost, st, capBytesPerSecond, want, weight).catch((err: unknown) => {
       debug('redis store: unexpected %o', err);
       return this.#fallback(st, capBytesPerSecond, want);
@@ -127,6 +131,7 @@ export class RedisStore extends EventEmitter implements CapStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#probeTimer);
     const args = [this.id, '1', '-1', '1', String(this.#leaseMs), String(this.#ttlMs)];
     await Promise.allSettled([...this.#vhosts.keys()].map((v) => this.#call(this.#key(v), args)));
   }
@@ -145,7 +150,8 @@ export class RedisStore extends EventEmitter implements CapStore {
   /** One script call: lease about `leaseMs` of this process's rate, or what the meter wants. */
   #refill(vhost: string, st: VhostState, cap: number, want: number, weight: number): Promise<void> {
     const lease = st.rate > 0 ? (st.rate * this.#leaseMs) / 1000 : 0;
-    const ask = Math.ceil(Math.min(Math.max(want - st.pool, lease, 1), Math.max(1, (cap * this.#leaseMs) / 1000)));
+    // want 0: a probe that only registers and reads the fleet, leasing nothing.
+    const ask = want <= 0 ? 0 : Math.ceil(Math.min(Math.max(want - st.pool, lease, 1), Math.max(1, (cap * this.#leaseMs) / 1000)));
     const args = [this.id, String(cap), String(ask), String(weight), String(this.#leaseMs), String(this.#ttlMs)];
     const done: Promise<void> = this.#call(this.#key(vhost), args)
       .then(parseReply)
@@ -194,8 +200,15 @@ export class RedisStore extends EventEmitter implements CapStore {
     if (on === this.#degraded) return;
     this.#degraded = on;
     const now = this.#clock();
+    clearInterval(this.#probeTimer);
     if (on) {
       this.#nextProbe = now + this.#probeMs;
+      // Lease calls probe while traffic flows; this timer covers an idle process (unref'd).
+      this.#probeTimer = setInterval(() => {
+        const last = this.#last;
+        if (last) this.#probe(last.vhost, this.#state(last.vhost), last.cap, 0, last.weight);
+      }, this.#probeMs);
+      this.#probeTimer.unref();
       for (const st of this.#vhosts.values()) {
         st.fbTokens = 0;
         st.fbLast = now;

@@ -148,6 +148,27 @@ describeWithTools({ 'redis-server': 'redis-server' }, 'redisStore when Redis fai
       });
     });
 
+    describe('when a degraded process is idle', () => {
+      it('still notices by itself that Redis is back', async () => {
+        const w = await processStore();
+        expect(await w.store.lease('idle.example.com', CAP, 1000, 1)).toBe(1000);
+        server.pause();
+        await sleep(20); // past the wait the first lease set
+        const t0 = performance.now();
+        await w.store.lease('idle.example.com', CAP, CAP, 1); // more than its pool: asks Redis, times out
+        expect(performance.now() - t0).toBeLessThan(250);
+        expect(w.store.degraded).toBe(true);
+        await sleep(500);
+        server.resume();
+        const tCont = performance.now();
+        const tBack = await until(() => !w.store.degraded, 3000);
+        expect(w.store.degraded).toBe(false);
+        expect(tBack - tCont).toBeLessThan(1000);
+        expect(w.warns).toHaveLength(1);
+        expect(w.infos).toHaveLength(1);
+      });
+    });
+
     describe('when Redis never answers', () => {
       it('uses the fallbackProcesses option until it knows the fleet', async () => {
         const w = await processStore({ fallbackProcesses: 4 });

@@ -149,9 +149,13 @@ export class RedisStore extends EventEmitter implements CapStore {
 
   /** One script call: lease about `leaseMs` of this process's rate, or what the meter wants. */
   #refill(vhost: string, st: VhostState, cap: number, want: number, weight: number): Promise<void> {
-    const lease = st.rate > 0 ? (st.rate * this.#leaseMs) / 1000 : 0;
-    // want 0: a probe that only registers and reads the fleet, leasing nothing.
-    const ask = want <= 0 ? 0 : Math.ceil(Math.min(Math.max(want - st.pool, lease, 1), Math.max(1, (cap * this.#leaseMs) / 1000)));
+    // One lease is `leaseMs` of this process's current rate, whatever the meter asked for: grants
+    // then arrive about every `leaseMs`, smooth for the sessions and a bounded call rate for Redis.
+    // Before the first answer the rate is unknown: ask for what is wanted, up to a lease of
+    // cap ÷ the processes last seen. want 0 is a probe that only registers and reads the fleet.
+    const n = st.processes || this.#lastProcesses || 1;
+    const lease = st.rate > 0 ? (st.rate * this.#leaseMs) / 1000 : Math.min(want - st.pool, (cap * this.#leaseMs) / 1000 / n);
+    const ask = want <= 0 ? 0 : Math.ceil(Math.max(1, lease));
     const args = [this.id, String(cap), String(ask), String(weight), String(this.#leaseMs), String(this.#ttlMs)];
     const done: Promise<void> = this.#call(this.#key(vhost), args)
       .then(parseReply)

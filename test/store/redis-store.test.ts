@@ -81,6 +81,14 @@ describeWithTools({ 'redis-server': 'redis-server' }, 'redisStore leases on a re
         expect(shares[2]).toBeGreaterThan(0.08);
         expect(shares[2]).toBeLessThan(0.12);
         expect(calls / elapsed).toBeLessThanOrEqual(200);
+        // Leases are sized to each process's rate, so even the smallest gets one about every
+        // leaseMs (50 ms), never a big one after a long wait.
+        for (const c of cs) {
+          const times = c.grants.map(([t]) => t).filter((t) => t > t0 + 500);
+          const gaps = times.slice(1).map((t, i) => t - times[i]!);
+          expect(Math.max(...gaps)).toBeLessThan(150);
+          expect(gaps.reduce((a, b) => a + b, 0) / gaps.length).toBeGreaterThan(20);
+        }
       });
     });
 

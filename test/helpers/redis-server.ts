@@ -152,6 +152,7 @@ export async function connectClient(flavour: RedisFlavour, port: number): Promis
     port,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
+    disconnectTimeout: 100,
     retryStrategy: (n: number) => Math.min(50 * n, 300),
   });
   client.on('error', () => {});
@@ -219,3 +220,6 @@ export function saturate(store: Leaser, vhost: string, cap: number, sessions: nu
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** A loopback port with nothing listening on it (a free port, not bound by anyone). */
+export const freeDeadPort = freePort;

@@ -1,9 +1,9 @@
 import { OptionError } from '../../lib/errors';
 import { LEASE_SCRIPT } from '../../lib/store/lease-script';
-import { scriptRunner, type ScriptRunner } from '../../lib/store/redis-client';
+import { connectRedis, scriptRunner, type ScriptRunner } from '../../lib/store/redis-client';
 import { redisStore } from '../../lib/store/redis-store';
 import { describeWithTools } from '../helpers/system';
-import { REDIS_FLAVOURS, connectClient, sleep, startRedisServer, type RedisServer, type TestClient } from '../helpers/redis-server';
+import { REDIS_FLAVOURS, connectClient, sleep, startRedisServer, freeDeadPort, type RedisServer, type TestClient } from '../helpers/redis-server';
 
 describe('redisStore options', () => {
   const client = { evalSha: async () => [0, '0', 0, '0'], eval: async () => [0, '0', 0, '0'] };
@@ -49,6 +49,37 @@ describeWithTools({ 'redis-server': 'redis-server' }, 'the lease script and the 
   });
   afterAll(async () => {
     await server?.stop();
+  });
+
+  describe.each(REDIS_FLAVOURS)('connectRedis preferring %s', (flavour) => {
+    it('connects to a URL and the store leases through it', async () => {
+      const redis = await connectRedis(`redis://127.0.0.1:${server.port}`, { prefer: flavour });
+      try {
+        expect(redis.flavour).toBe(flavour);
+        const store = redisStore({ client: redis.client, logger: { warn: () => {} } });
+        expect(await store.lease('url.example.com', 100_000, 1000, 1)).toBe(1000);
+        expect(store.degraded).toBe(false);
+        await store.close();
+      } finally {
+        await redis.close();
+      }
+    });
+
+    it('returns within connectMs when Redis is down, and the store falls back at once', async () => {
+      const t0 = performance.now();
+      const redis = await connectRedis(`redis://127.0.0.1:${await freeDeadPort()}`, { prefer: flavour, connectMs: 300 });
+      try {
+        expect(performance.now() - t0).toBeLessThan(1000);
+        const store = redisStore({ client: redis.client, logger: { warn: () => {} } });
+        const t1 = performance.now();
+        await store.lease('down.example.com', 100_000, 1000, 1);
+        expect(performance.now() - t1).toBeLessThan(250);
+        expect(store.degraded).toBe(true);
+        await store.close();
+      } finally {
+        await redis.close();
+      }
+    });
   });
 
   describe.each(REDIS_FLAVOURS)('with %s', (flavour) => {

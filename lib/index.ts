@@ -13,4 +13,5 @@ export { ConfigError, ConfigErrors, OptionError } from './errors';
 export type * from './types';
 export { redisStore, RedisStore } from './store/redis-store';
 export type { RedisStoreOptions, RedisStoreLogger, RedisStoreState } from './store/redis-store';
-export type { RedisClientLike, NodeRedisLike, IoRedisLike } from './store/redis-client';
+export { connectRedis } from './store/redis-client';
+export type { RedisClientLike, NodeRedisLike, IoRedisLike, ConnectedRedis } from './store/redis-client';

@@ -223,3 +223,73 @@ export function sleep(ms: number): Promise<void> {
 
 /** A loopback port with nothing listening on it (a free port, not bound by anyone). */
 export const freeDeadPort = freePort;
+
+/** A three-master Redis Cluster on loopback (no replicas), for hash-tag routing tests. */
+export interface RedisClusterServer {
+  readonly ports: number[];
+  /** Calls of the named commands, summed over every node. */
+  calls(...commands: string[]): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function startRedisCluster(dir: string): Promise<RedisClusterServer> {
+  const ports: number[] = [];
+  while (ports.length < 3) {
+    const p = await freePort();
+    // The cluster bus listens on port + 10000.
+    if (p < 55_000 && !ports.includes(p) && (await isFree(p + 10_000))) ports.push(p);
+  }
+  const children = ports.map((port) =>
+    spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--dir', dir],
+      { stdio: 'ignore' },
+    ),
+  );
+  const stop = async () => {
+    await Promise.all(children.map((c) => killAndWait(c, 'SIGTERM')));
+  };
+  try {
+    for (const port of ports) await waitFor(async () => (await command(port, ['PING'])).startsWith('+PONG'));
+    const create = spawn('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { stdio: 'ignore' });
+    const code = await new Promise<number | null>((resolve) => create.on('exit', resolve));
+    if (code !== 0) throw new Error(`redis-cli --cluster create exited with ${code}`);
+    for (const port of ports) await waitFor(async () => (await command(port, ['CLUSTER', 'INFO'])).includes('cluster_state:ok'));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    ports,
+    async calls(...commands) {
+      let n = 0;
+      for (const port of ports) {
+        const info = await command(port, ['INFO', 'commandstats']);
+        for (const c of commands) n += Number(new RegExp(`^cmdstat_${c}:calls=(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+      }
+      return n;
+    },
+    stop,
+  };
+}
+
+async function waitFor(cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      if (await cond()) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error('redis cluster did not come up');
+    await sleep(50);
+  }
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}

@@ -27,3 +27,7 @@ export { loadConfigDir } from './config/load-config-dir';
 export { normalizeConfig } from './config/normalize-config';
 export { resolvePlan, withEncodingRate, DEFAULT_LIMITS } from './policy/resolve-plan';
 export type { RouteOverride, QueryLimits } from './policy/resolve-plan';
+export { redisStore, RedisStore } from './store/redis-store';
+export type { RedisStoreOptions, RedisStoreLogger, RedisStoreState } from './store/redis-store';
+export { connectRedis } from './store/redis-client';
+export type { RedisClientLike, NodeRedisLike, IoRedisLike, ConnectedRedis } from './store/redis-client';

@@ -11,3 +11,13 @@
  */
 export { ConfigError, ConfigErrors, OptionError } from './errors';
 export type * from './types';
+export { createEngine } from './meter/engine';
+export type { Engine, EngineOptions, MeterInput } from './meter/engine';
+export type { SessionKey, Timers } from './meter/scheduler';
+export { exemptForRange } from './meter/exempt-for-range';
+export { waterFill } from './meter/water-fill';
+export { TokenBucket } from './meter/token-bucket';
+export { memoryStore } from './store/memory-store';
+export type { MemoryStoreOptions } from './store/memory-store';
+export { sessionKey } from './session-key';
+export type { SessionMode } from './session-key';

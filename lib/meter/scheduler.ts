@@ -84,7 +84,8 @@ export class Flow {
   wanting = false;
   busy = false;
   closed = false;
-  inFree = true;
+  /** The last allowance was exempt bytes (BT flows only). */
+  inFree: boolean;
   demand = 0;
   wakeSlot = -1;
   lastFlush: number;
@@ -99,6 +100,7 @@ export class Flow {
     o: SchedulerOptions,
   ) {
     this.capped = spec.sessionCap > 0 || spec.trafficCap > 0;
+    this.inFree = spec.rate != null;
     const limit = Math.min(spec.rate ?? Infinity, spec.sessionCap || Infinity, spec.trafficCap || Infinity);
     // Enough credit for a few ticks at the tightest limit, so a fast flow is never starved by
     // the hold bound; at least one chunk so unlimited bytes go out in full chunks.
@@ -313,7 +315,8 @@ export class Scheduler {
 
   private flushDue(f: Flow, now: number): boolean {
     const c = Math.floor(f.credit);
-    return c >= 1 && (c >= this.o.flushBytes || c >= f.spec.length - f.sent || now - f.lastFlush >= this.o.flushMs);
+    // Exempt bytes (header, boost) go out at once: waiting would only delay the player.
+    return c >= 1 && (f.inFree || c >= this.o.flushBytes || c >= f.spec.length - f.sent || now - f.lastFlush >= this.o.flushMs);
   }
 
   private flush(f: Flow, now: number): void {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
+import type { Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -82,7 +83,7 @@ export function meteredApp(dir: string, engine: Engine = createEngine()): { app:
   return { app, engine, wrapped };
 }
 
-export async function listen(server: http.Server | import('node:http2').Http2Server): Promise<number> {
+export async function listen(server: http.Server | Http2Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return (server.address() as AddressInfo).port;
 }

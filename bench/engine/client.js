@@ -1,0 +1,99 @@
+'use strict';
+// Load client process (forked with IPC). Receives one scenario message, replies with results.
+//   {kind: 'download', port, groups: [{name, path, count, boost}], warmMs, windowMs, rampPerSec}
+//   {kind: 'rps', port, path, connections, durationMs}
+// Download rates are measured between chunk arrivals (bytes after the first chunk in the window,
+// up to the last one, over the time between them), so write quantisation does not bias them.
+const http = require('node:http');
+
+function downloads(s) {
+  const sessions = [];
+  let agg = 0;
+  let winStart = Infinity;
+  let winEnd = Infinity;
+  let started = 0;
+  const total = s.groups.reduce((a, g) => a + g.count, 0);
+  const list = [];
+  for (const g of s.groups) for (let i = 0; i < g.count; i++) list.push(g);
+  return new Promise((resolve) => {
+    const startOne = (g) => {
+      const rec = { group: g.name, boost: g.boost, b: 0, tb: g.boost ? -1 : 0, t1: -1, b1: 0, t2: -1, b2: 0, err: false, req: null };
+      sessions.push(rec);
+      const req = http.get({ host: '127.0.0.1', port: s.port, path: g.path, agent: false }, (res) => {
+        res.on('data', (c) => {
+          const now = performance.now();
+          rec.b += c.length;
+          if (rec.tb < 0 && rec.b >= rec.boost) rec.tb = now;
+          const ws = Math.max(winStart, rec.tb < 0 ? Infinity : rec.tb + (rec.boost ? 500 : 0));
+          if (now >= winStart && now <= winEnd) agg += c.length;
+          if (now >= ws && now <= ws + s.windowMs) {
+            if (rec.t1 < 0) {
+              rec.t1 = now;
+              rec.b1 = rec.b;
+            }
+            rec.t2 = now;
+            rec.b2 = rec.b;
+          }
+        });
+        res.on('error', () => {});
+      });
+      req.on('error', () => (rec.err = true));
+      rec.req = req;
+    };
+    const batch = Math.max(1, Math.round((s.rampPerSec ?? 2000) / 20));
+    const ramp = setInterval(() => {
+      for (let k = 0; k < batch && started < total; k++) startOne(list[started++]);
+      if (started >= total) {
+        clearInterval(ramp);
+        winStart = performance.now() + s.warmMs;
+        winEnd = winStart + s.windowMs;
+        setTimeout(() => process.send({ event: 'window-start' }), s.warmMs);
+        setTimeout(() => process.send({ event: 'window-end' }), s.warmMs + s.windowMs);
+        const maxBoostWait = s.groups.some((g) => g.boost) ? 1500 : 0;
+        setTimeout(finish, s.warmMs + s.windowMs + maxBoostWait + 200);
+      }
+    }, 20);
+    function finish() {
+      for (const r of sessions) r.req.destroy();
+      const groups = {};
+      for (const r of sessions) {
+        const g = (groups[r.group] ??= { rates: [], errors: 0 });
+        if (r.err || r.t2 <= r.t1) g.errors++;
+        else g.rates.push(((r.b2 - r.b1) * 1000) / (r.t2 - r.t1));
+      }
+      resolve({ aggregate: (agg * 1000) / s.windowMs, groups });
+    }
+  });
+}
+
+function rps(s) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: s.connections });
+  let done = 0;
+  let stop = false;
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const loop = () => {
+      if (stop) return;
+      const req = http.get({ host: '127.0.0.1', port: s.port, path: s.path, agent }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          done++;
+          loop();
+        });
+      });
+      req.on('error', () => loop());
+    };
+    for (let i = 0; i < s.connections; i++) loop();
+    setTimeout(() => {
+      stop = true;
+      const ms = performance.now() - t0;
+      agent.destroy();
+      resolve({ rps: (done * 1000) / ms });
+    }, s.durationMs);
+  });
+}
+
+process.once('message', async (s) => {
+  const out = s.kind === 'rps' ? await rps(s) : await downloads(s);
+  process.send({ event: 'result', result: out }, () => process.exit(0));
+});

@@ -20,7 +20,8 @@ function media() {
 }
 
 function startServer(mode, dir) {
-  const child = fork(path.join(ENGINE, 'server.js'), [mode, dir], { stdio: 'inherit' });
+  const execArgv = process.env.BENCH_SERVER_NODE_OPTIONS ? process.env.BENCH_SERVER_NODE_OPTIONS.split(' ') : [];
+  const child = fork(path.join(ENGINE, 'server.js'), [mode, dir], { stdio: 'inherit', execArgv });
   return new Promise((resolve, reject) => {
     child.once('message', (m) => resolve({ child, port: m.port }));
     child.once('error', reject);
@@ -136,6 +137,8 @@ async function scale(dir) {
     cpuPct: round(r.cpuPct, 1),
     rssPerSessionKiB: round((r.rssEnd - base.rss) / n, 2),
     worstErrorPct: round(Math.max(...errs), 3),
+    over2Pct: errs.filter((e) => e > 2).length,
+    p99ErrorPct: round(errs.sort((a, b) => a - b)[Math.floor(errs.length * 0.99)], 3),
     meanKbps: round((mean(r.groups.all.rates) * 8) / 1000, 3),
   };
 }

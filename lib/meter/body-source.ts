@@ -24,37 +24,64 @@ export function bufferSource(buf: Buffer): BodySource {
   };
 }
 
+/** Small grants read a few grants ahead, so a slow session costs one read per several writes. */
+const READ_AHEAD_MAX = 8 * 1024;
+
 /**
  * Positional reads in granted-size slices from a shared descriptor: the file stream koa-send
- * made is destroyed before it reads, so no 64 KiB read-ahead buffer per session.
+ * made is destroyed before it reads, so no 64 KiB read-ahead buffer per session. A small
+ * grant reads up to 8 KiB ahead (bounded), which cuts the reads of a slow session fourfold.
  */
 export function fileSource(pool: FilePool, path: string, start: number, end: number): BodySource {
   let pos = start;
   let done = false;
+  let fd = -1;
+  let ahead: Buffer | null = null;
+  let inflight = false;
   const fdp = pool.acquire(path);
-  fdp.catch(() => {});
+  fdp.then(
+    (n) => (fd = n),
+    () => {},
+  );
+  const readAt = (n: number, cb: (err: Error | null, chunk: Buffer | null) => void): void => {
+    const size = Math.min(end - pos, n < READ_AHEAD_MAX / 2 ? READ_AHEAD_MAX : n);
+    const buf = Buffer.allocUnsafe(size);
+    inflight = true;
+    fs.read(fd, buf, 0, size, pos, (err, got) => {
+      inflight = false;
+      // Released only now: closing the fd under a pending read could let it read a reused fd.
+      if (done) {
+        pool.release(path);
+        return cb(null, null);
+      }
+      if (err) return cb(err, null);
+      if (got === 0) return cb(null, null);
+      pos += got;
+      const data = got === size ? buf : buf.subarray(0, got);
+      ahead = data.length > n ? data.subarray(n) : null;
+      cb(null, data.subarray(0, n));
+    });
+  };
   return {
     read(max, cb) {
-      const n = Math.min(max, end - pos);
-      if (done || n <= 0) return cb(null, null);
+      if (done) return cb(null, null);
+      if (ahead) {
+        const chunk = ahead.subarray(0, max);
+        ahead = ahead.length > max ? ahead.subarray(max) : null;
+        return cb(null, chunk);
+      }
+      if (end - pos <= 0) return cb(null, null);
+      if (fd >= 0) return readAt(max, cb);
       fdp.then(
-        (fd) => {
-          if (done) return cb(null, null);
-          const buf = Buffer.allocUnsafe(n);
-          fs.read(fd, buf, 0, n, pos, (err, got) => {
-            if (err) return cb(err, null);
-            if (got === 0) return cb(null, null);
-            pos += got;
-            cb(null, got === n ? buf : buf.subarray(0, got));
-          });
-        },
+        () => (done ? cb(null, null) : readAt(max, cb)),
         (err: Error) => cb(err, null),
       );
     },
     destroy() {
       if (done) return;
       done = true;
-      pool.release(path);
+      ahead = null;
+      if (!inflight) pool.release(path);
     },
   };
 }

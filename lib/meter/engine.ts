@@ -18,7 +18,7 @@ export interface EngineOptions {
   clock?: () => number;
   /** Allocation period in ms; default 20, range [1, 1000]. */
   tickMs?: number;
-  /** A slow flow writes at least every `flushMs`; default 200, range [tickMs, 5000]. */
+  /** A slow flow writes at least every `flushMs`; default 250, range [tickMs, 5000]. */
   flushMs?: number;
   /** Seconds of rate a stalled bucket may bank; default 0.25, range (0, 10]. */
   burstSeconds?: number;
@@ -90,7 +90,7 @@ function range(name: string, v: number, lo: number, hi: number, openLo = false):
 export function createEngine(opts: EngineOptions = {}): Engine {
   for (const k of Object.keys(opts)) if (!KNOWN.has(k)) throw new OptionError(k, `one of ${[...KNOWN].join(', ')}`, k);
   const tickMs = range('tickMs', opts.tickMs ?? 20, 1, 1000);
-  const flushMs = range('flushMs', opts.flushMs ?? 200, tickMs, 5000);
+  const flushMs = range('flushMs', opts.flushMs ?? 250, tickMs, 5000);
   const burstSeconds = range('burstSeconds', opts.burstSeconds ?? 0.25, 0, 10, true);
   const clock = opts.clock ?? (() => performance.now());
   const ownStore = opts.store === undefined;

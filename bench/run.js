@@ -66,9 +66,10 @@ async function load(server, scenario, clients = 1) {
     merged.aggregate += r.aggregate ?? 0;
     merged.rps += r.rps ?? 0;
     for (const [k, g] of Object.entries(r.groups ?? {})) {
-      const m = (merged.groups[k] ??= { rates: [], errors: 0 });
+      const m = (merged.groups[k] ??= { rates: [], errors: 0, why: {} });
       m.rates.push(...g.rates);
       m.errors += g.errors;
+      for (const [w, c] of Object.entries(g.why)) m.why[w] = (m.why[w] ?? 0) + c;
     }
   }
   const a = marks['window-start'];
@@ -127,13 +128,14 @@ async function scale(dir) {
   const base = usage(server.child.pid);
   const n = Number(process.env.BENCH_SCALE_SESSIONS ?? 10_000);
   const groups = [{ name: 'all', path: `/big.bin?rate=${kbps(64)}`, count: n, boost: 0 }];
-  const r = await load(server, { kind: 'download', groups, warmMs: 2000, windowMs: 10_000, rampPerSec: 4000 }, 2);
+  const r = await load(server, { kind: 'download', groups, warmMs: 3000, windowMs: 10_000, rampPerSec: 800 }, 2);
   await stopServer(server);
   const errs = r.groups.all.rates.map((x) => Math.abs((x - kbps(64)) / kbps(64)) * 100);
   return {
     sessions: n,
     measured: r.groups.all.rates.length,
     failed: r.groups.all.errors,
+    failedWhy: r.groups.all.why,
     cpuPct: round(r.cpuPct, 1),
     rssPerSessionKiB: round((r.rssEnd - base.rss) / n, 2),
     worstErrorPct: round(Math.max(...errs), 3),

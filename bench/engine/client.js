@@ -5,6 +5,7 @@
 // Download rates are measured between chunk arrivals (bytes after the first chunk in the window,
 // up to the last one, over the time between them), so write quantisation does not bias them.
 const http = require('node:http');
+const net = require('node:net');
 
 function downloads(s) {
   const sessions = [];
@@ -17,27 +18,37 @@ function downloads(s) {
   for (const g of s.groups) for (let i = 0; i < g.count; i++) list.push(g);
   return new Promise((resolve) => {
     const startOne = (g) => {
-      const rec = { group: g.name, boost: g.boost, b: 0, tb: g.boost ? -1 : 0, t1: -1, b1: 0, t2: -1, b2: 0, err: false, req: null };
+      const rec = { group: g.name, boost: g.boost, b: 0, tb: g.boost ? -1 : 0, t1: -1, b1: 0, t2: -1, b2: 0, err: null, req: null };
       sessions.push(rec);
-      const req = http.get({ host: '127.0.0.1', port: s.port, path: g.path, agent: false }, (res) => {
-        res.on('data', (c) => {
-          const now = performance.now();
-          rec.b += c.length;
-          if (rec.tb < 0 && rec.b >= rec.boost) rec.tb = now;
-          const ws = Math.max(winStart, rec.tb < 0 ? Infinity : rec.tb + (rec.boost ? 500 : 0));
-          if (now >= winStart && now <= winEnd) agg += c.length;
-          if (now >= ws && now <= ws + s.windowMs) {
-            if (rec.t1 < 0) {
-              rec.t1 = now;
-              rec.b1 = rec.b;
-            }
-            rec.t2 = now;
-            rec.b2 = rec.b;
-          }
-        });
-        res.on('error', () => {});
+      // A raw socket, not http.get: thousands of sessions must cost the client little CPU.
+      const req = net.connect({ host: '127.0.0.1', port: s.port }, () => {
+        req.write(`GET ${g.path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n`);
       });
-      req.on('error', () => (rec.err = true));
+      let head = true;
+      req.on('data', (c) => {
+        const now = performance.now();
+        let n = c.length;
+        if (head) {
+          const i = c.indexOf('\r\n\r\n');
+          if (i < 0) return;
+          head = false;
+          n -= i + 4;
+          if (n === 0) return;
+        }
+        rec.b += n;
+        if (rec.tb < 0 && rec.b >= rec.boost) rec.tb = now;
+        const ws = Math.max(winStart, rec.tb < 0 ? Infinity : rec.tb + (rec.boost ? 500 : 0));
+        if (now >= winStart && now <= winEnd) agg += n;
+        if (now >= ws && now <= ws + s.windowMs) {
+          if (rec.t1 < 0) {
+            rec.t1 = now;
+            rec.b1 = rec.b;
+          }
+          rec.t2 = now;
+          rec.b2 = rec.b;
+        }
+      });
+      req.on('error', (e) => (rec.err ??= e.code ?? e.message));
       rec.req = req;
     };
     const batch = Math.max(1, Math.round((s.rampPerSec ?? 2000) / 20));
@@ -57,8 +68,12 @@ function downloads(s) {
       for (const r of sessions) r.req.destroy();
       const groups = {};
       for (const r of sessions) {
-        const g = (groups[r.group] ??= { rates: [], errors: 0 });
-        if (r.err || r.t2 <= r.t1) g.errors++;
+        const g = (groups[r.group] ??= { rates: [], errors: 0, why: {} });
+        if (r.err || r.t2 <= r.t1) {
+          g.errors++;
+          const why = r.err ?? (r.b === 0 ? 'no data' : 'too few chunks');
+          g.why[why] = (g.why[why] ?? 0) + 1;
+        }
         else g.rates.push(((r.b2 - r.b1) * 1000) / (r.t2 - r.t1));
       }
       resolve({ aggregate: (agg * 1000) / s.windowMs, groups });

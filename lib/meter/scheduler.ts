@@ -48,6 +48,16 @@ export interface SchedulerOptions {
 }
 
 const CHUNK_MAX = 64 * 1024;
+const MIN_WRITE = 4096;
+
+/**
+ * A bucket banks `burstSeconds` of its rate, and at least four flush periods: a slow flow
+ * sleeps up to two flush periods between writes, and what accrues meanwhile (plus timer lag)
+ * must not be clipped. Never a fixed byte floor, which would be seconds of a slow rate.
+ */
+function burstOf(rate: number, o: SchedulerOptions): number {
+  return rate * Math.max(o.burstSeconds, (4 * o.flushMs) / 1000);
+}
 
 export class Vhost {
   cap = 0;
@@ -105,7 +115,7 @@ export class Flow {
     // Enough credit for a few ticks at the tightest limit, so a fast flow is never starved by
     // the hold bound; at least one chunk so unlimited bytes go out in full chunks.
     this.holdMax = Number.isFinite(limit) ? Math.max(CHUNK_MAX, Math.ceil((limit * o.tickMs * 4) / 1000)) : CHUNK_MAX;
-    this.bt = spec.rate == null ? null : new TokenBucket(spec.rate, Math.max(spec.rate * o.burstSeconds, o.flushBytes), now);
+    this.bt = spec.rate == null ? null : new TokenBucket(spec.rate, burstOf(spec.rate, o), now);
     this.cursor = new ExemptCursor(spec.exempt, spec.rate == null ? 0 : spec.boostBytes);
     // The first write goes out after about one tick rather than a whole flush period.
     this.lastFlush = now - o.flushMs + o.tickMs;
@@ -153,7 +163,7 @@ export class Scheduler {
     }
     if (spec.sessionCap !== s.cap) {
       s.cap = spec.sessionCap;
-      s.bucket = s.cap > 0 ? new TokenBucket(s.cap, Math.max(s.cap * this.o.burstSeconds, this.o.flushBytes), now) : null;
+      s.bucket = s.cap > 0 ? new TokenBucket(s.cap, burstOf(s.cap, this.o), now) : null;
     }
     s.plan = spec.plan ?? null;
     const f = new Flow(spec, s, now, this.o);
@@ -251,9 +261,10 @@ export class Scheduler {
 
   private sleep(f: Flow, now: number): void {
     const { flushBytes, flushMs, tickMs } = this.o;
-    const byBytes = f.bt ? f.bt.msUntil(flushBytes - f.credit) : 0;
-    const byAge = flushMs - (now - f.lastFlush);
-    const at = now + Math.max(tickMs, Math.min(byBytes, byAge));
+    const age = now - f.lastFlush;
+    const until = (bytes: number): number => (f.bt ? f.bt.msUntil(bytes - f.credit) : 0);
+    const due = Math.min(until(flushBytes), Math.max(flushMs - age, until(MIN_WRITE)), 2 * flushMs - age);
+    const at = now + Math.max(tickMs, due);
     const slot = Math.ceil(at / tickMs);
     if (f.wakeSlot < 0) this.sleepers++;
     f.wakeSlot = slot;
@@ -315,8 +326,13 @@ export class Scheduler {
 
   private flushDue(f: Flow, now: number): boolean {
     const c = Math.floor(f.credit);
+    if (c < 1) return false;
     // Exempt bytes (header, boost) go out at once: waiting would only delay the player.
-    return c >= 1 && (f.inFree || c >= this.o.flushBytes || c >= f.spec.length - f.sent || now - f.lastFlush >= this.o.flushMs);
+    if (f.inFree || c >= this.o.flushBytes || c >= f.spec.length - f.sent) return true;
+    // Each write costs a syscall whatever its size, which dominates at 10,000 slow sessions:
+    // write every flushMs, but a very slow flow waits for MIN_WRITE bytes, up to 2 × flushMs.
+    const age = now - f.lastFlush;
+    return (age >= this.o.flushMs && c >= MIN_WRITE) || age >= 2 * this.o.flushMs;
   }
 
   private flush(f: Flow, now: number): void {

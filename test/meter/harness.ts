@@ -1,15 +1,16 @@
 import { Scheduler } from '../../lib/meter/scheduler';
 import type { Flow, FlowSpec } from '../../lib/meter/scheduler';
 import { memoryStore } from '../../lib/store/memory-store';
+import type { CapStore } from '../../lib/types';
 
 /** A scheduler on a fake clock and fake timers, with consumers that always take what is granted. */
-export function harness(o: { tickMs?: number; flushMs?: number } = {}) {
+export function harness(o: { tickMs?: number; flushMs?: number; store?: (clock: () => number) => CapStore } = {}) {
   let now = 0;
   const clock = () => now;
   let timer: (() => void) | null = null;
   const tickMs = o.tickMs ?? 20;
   const sched = new Scheduler({
-    store: memoryStore({ clock }),
+    store: o.store ? o.store(clock) : memoryStore({ clock }),
     clock,
     timers: {
       set(fn) {
@@ -70,6 +71,19 @@ export function harness(o: { tickMs?: number; flushMs?: number } = {}) {
         timer = null;
         if (t) t();
         drain();
+      }
+    },
+    /** Like run(), letting promise callbacks (async store leases) settle after every tick. */
+    async runAsync(ms: number): Promise<void> {
+      const end = now + ms;
+      while (now < end) {
+        now = Math.min(end, now + tickMs);
+        const t = timer;
+        timer = null;
+        if (t) t();
+        drain();
+        await Promise.resolve();
+        await Promise.resolve();
       }
     },
     stall(f: Flow): void {

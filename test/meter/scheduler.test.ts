@@ -1,3 +1,4 @@
+import { memoryStore } from '../../lib/store/memory-store';
 import { exemptForRange } from '../../lib/meter/exempt-for-range';
 import { harness } from './harness';
 
@@ -195,5 +196,35 @@ describe('Scheduler write sizes under a TrafficCap', () => {
     }
     expect(writes).toBeGreaterThanOrEqual(5000 / 500 - 1);
     expect(writes).toBeLessThanOrEqual(5000 / 250 + 1);
+  });
+});
+
+describe('Scheduler with an asynchronous store (lease() returns a Promise)', () => {
+  it('keeps a local pool topped up: the cap holds, and the store is called per tick at most, not per chunk', async () => {
+    let calls = 0;
+    const h = harness({
+      store: (clock) => {
+        const mem = memoryStore({ clock });
+        return {
+          kind: 'async',
+          degraded: false,
+          lease: (v, cap, want, active) => {
+            calls++;
+            return Promise.resolve(mem.lease(v, cap, want, active));
+          },
+          close: () => mem.close(),
+        };
+      },
+    });
+    const flows = Array.from({ length: 10 }, (_, i) => h.open({ session: `s${i}`, trafficCap: 100_000 }));
+    await h.runAsync(1000);
+    const start = flows.map((f) => f.sent);
+    const calls0 = calls;
+    await h.runAsync(10_000);
+    const sum = flows.reduce((a, f, i) => a + f.sent - (start[i] as number), 0);
+    expect(sum / 10).toBeGreaterThanOrEqual(100_000 * 0.97);
+    expect(sum / 10).toBeLessThanOrEqual(100_000 * 1.01);
+    expect(calls - calls0).toBeGreaterThan(0);
+    expect(calls - calls0).toBeLessThanOrEqual(10_000 / 20);
   });
 });

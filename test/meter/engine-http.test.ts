@@ -109,6 +109,23 @@ describe('engine over HTTP/1.1 on loopback', () => {
     });
   });
 
+  it('reports live sessions and rates over the last second in stats()', async () => {
+    const done = get(port, '/file?rate=250000&boost=100000');
+    await new Promise((r) => setTimeout(r, 1300));
+    const snap = engine.stats();
+    await done;
+    expect(snap.sessions).toHaveLength(1);
+    const [s] = snap.sessions;
+    expect(s!.responses).toBe(1);
+    expect(s!.throttled).toBe(true);
+    expect(s!.rate).toBeGreaterThan(150_000);
+    expect(s!.rate).toBeLessThan(350_000);
+    const v = snap.vhosts.find((x) => x.name === 'www')!;
+    expect(v.activeSessions).toBe(1);
+    expect(v.throttledSessions).toBe(1);
+    expect(engine.stats().sessions).toHaveLength(0);
+  });
+
   it('reports a source error to app "error" and cuts the response', async () => {
     errors.length = 0;
     await expect(get(port, '/broken?rate=1000000')).rejects.toThrow();

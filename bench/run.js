@@ -1,4 +1,5 @@
 'use strict';
+const { performance } = require('node:perf_hooks');
 // `npm run bench` (builds first, runs from dist/): the metering engine's accuracy, fairness,
 // scale and overhead, with the server and the load clients in separate processes on loopback.
 // Writes bench/results/engine.json and prints a table. `node bench/run.js scale` runs one part.
@@ -55,7 +56,9 @@ async function load(server, scenario, clients = 1) {
       return new Promise((resolve) => {
         c.on('message', (m) => {
           if (m.event === 'result') resolve(m.result);
-          else if (i === 0) marks[m.event] = usage(server.child.pid);
+          else if (i === 0) {
+            marks[m.event] = usage(server.child.pid);
+          }
         });
         c.send(sc);
       });

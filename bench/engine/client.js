@@ -1,9 +1,11 @@
 'use strict';
+const { performance } = require('node:perf_hooks');
 // Load client process (forked with IPC). Receives one scenario message, replies with results.
 //   {kind: 'download', port, groups: [{name, path, count, boost}], warmMs, windowMs, rampPerSec}
 //   {kind: 'rps', port, path, connections, durationMs}
-// Download rates are measured between chunk arrivals (bytes after the first chunk in the window,
-// up to the last one, over the time between them), so write quantisation does not bias them.
+// A download's rate is the least-squares slope of cumulative bytes over arrival time for the
+// chunks inside its window: neither write quantisation nor one late write biases it the way
+// two end points would.
 const http = require('node:http');
 const net = require('node:net');
 
@@ -18,7 +20,7 @@ function downloads(s) {
   for (const g of s.groups) for (let i = 0; i < g.count; i++) list.push(g);
   return new Promise((resolve) => {
     const startOne = (g) => {
-      const rec = { group: g.name, boost: g.boost, b: 0, tb: g.boost ? -1 : 0, t1: -1, b1: 0, t2: -1, b2: 0, err: null, req: null };
+      const rec = { group: g.name, boost: g.boost, b: 0, tb: g.boost ? -1 : 0, t1: -1, t2: -1, n: 0, st: 0, sb: 0, stb: 0, stt: 0, err: null, req: null };
       sessions.push(rec);
       // A raw socket, not http.get: thousands of sessions must cost the client little CPU.
       const req = net.connect({ host: '127.0.0.1', port: s.port }, () => {
@@ -40,12 +42,14 @@ function downloads(s) {
         const ws = Math.max(winStart, rec.tb < 0 ? Infinity : rec.tb + (rec.boost ? 500 : 0));
         if (now >= winStart && now <= winEnd) agg += n;
         if (now >= ws && now <= ws + s.windowMs) {
-          if (rec.t1 < 0) {
-            rec.t1 = now;
-            rec.b1 = rec.b;
-          }
+          if (rec.t1 < 0) rec.t1 = now;
           rec.t2 = now;
-          rec.b2 = rec.b;
+          const t = (now - rec.t1) / 1000;
+          rec.n++;
+          rec.st += t;
+          rec.sb += rec.b;
+          rec.stb += t * rec.b;
+          rec.stt += t * t;
         }
       });
       req.on('error', (e) => (rec.err ??= e.code ?? e.message));
@@ -61,7 +65,7 @@ function downloads(s) {
         setTimeout(() => process.send({ event: 'window-start' }), s.warmMs);
         setTimeout(() => process.send({ event: 'window-end' }), s.warmMs + s.windowMs);
         const maxBoostWait = s.groups.some((g) => g.boost) ? 1500 : 0;
-        setTimeout(finish, s.warmMs + s.windowMs + maxBoostWait + 200);
+        setTimeout(finish, s.warmMs + s.windowMs + maxBoostWait + 1500);
       }
     }, 20);
     function finish() {
@@ -69,12 +73,12 @@ function downloads(s) {
       const groups = {};
       for (const r of sessions) {
         const g = (groups[r.group] ??= { rates: [], errors: 0, why: {} });
-        if (r.err || r.t2 <= r.t1) {
+        if (r.err || r.n < 3) {
           g.errors++;
           const why = r.err ?? (r.b === 0 ? 'no data' : 'too few chunks');
           g.why[why] = (g.why[why] ?? 0) + 1;
         }
-        else g.rates.push(((r.b2 - r.b1) * 1000) / (r.t2 - r.t1));
+        else g.rates.push((r.n * r.stb - r.st * r.sb) / (r.n * r.stt - r.st * r.st));
       }
       resolve({ aggregate: (agg * 1000) / s.windowMs, groups });
     }

@@ -51,12 +51,13 @@ const CHUNK_MAX = 64 * 1024;
 const MIN_WRITE = 4096;
 
 /**
- * A bucket banks `burstSeconds` of its rate, and at least four flush periods: a slow flow
- * sleeps up to two flush periods between writes, and what accrues meanwhile (plus timer lag)
- * must not be clipped. Never a fixed byte floor, which would be seconds of a slow rate.
+ * A bucket banks `burstSeconds` of its rate, and at least eight flush periods (2 s by
+ * default): a slow flow sleeps up to two flush periods between writes, and what accrues
+ * meanwhile, plus event-loop lag on a loaded server, must not be clipped. Never a fixed byte
+ * floor, which would be many seconds of a slow rate.
  */
 function burstOf(rate: number, o: SchedulerOptions): number {
-  return rate * Math.max(o.burstSeconds, (4 * o.flushMs) / 1000);
+  return rate * Math.max(o.burstSeconds, (8 * o.flushMs) / 1000);
 }
 
 export class Vhost {

@@ -73,6 +73,14 @@ export function harness(o: { tickMs?: number; flushMs?: number; store?: (clock: 
         drain();
       }
     },
+    /** Advance the clock by `ms` at once and fire the timer once: a late timer (event-loop lag). */
+    jump(ms: number): void {
+      now += ms;
+      const t = timer;
+      timer = null;
+      if (t) t();
+      drain();
+    },
     /** Like run(), letting promise callbacks (async store leases) settle after every tick. */
     async runAsync(ms: number): Promise<void> {
       const end = now + ms;

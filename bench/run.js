@@ -1,8 +1,8 @@
 'use strict';
-const { performance } = require('node:perf_hooks');
 // `npm run bench` (builds first, runs from dist/): the metering engine's accuracy, fairness,
 // scale and overhead, with the server and the load clients in separate processes on loopback.
 // Writes bench/results/engine.json and prints a table. `node bench/run.js scale` runs one part.
+const { performance } = require('node:perf_hooks');
 const { fork } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');

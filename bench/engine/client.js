@@ -1,11 +1,11 @@
 'use strict';
-const { performance } = require('node:perf_hooks');
 // Load client process (forked with IPC). Receives one scenario message, replies with results.
 //   {kind: 'download', port, groups: [{name, path, count, boost}], warmMs, windowMs, rampPerSec}
 //   {kind: 'rps', port, path, connections, durationMs}
 // A download's rate is the least-squares slope of cumulative bytes over arrival time for the
 // chunks inside its window: neither write quantisation nor one late write biases it the way
 // two end points would.
+const { performance } = require('node:perf_hooks');
 const http = require('node:http');
 const net = require('node:net');
 

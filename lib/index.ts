@@ -13,7 +13,7 @@ export { ConfigError, ConfigErrors, OptionError } from './errors';
 export type * from './types';
 export { createEngine } from './meter/engine';
 export type { Engine, EngineOptions, MeterInput } from './meter/engine';
-export type { SessionKey, Timers } from './meter/scheduler';
+export type { SessionKey, Timers } from './meter/flow';
 export { exemptForRange } from './meter/exempt-for-range';
 export { waterFill } from './meter/water-fill';
 export { TokenBucket } from './meter/token-bucket';

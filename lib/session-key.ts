@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import type { SessionKey } from './meter/scheduler';
+import type { SessionKey } from './meter/flow';
 
 /** How responses are grouped into sessions for the session cap (SPEC §5). */
 export type SessionMode = 'connection' | 'ip' | ((ctx: Context) => string);

@@ -9,7 +9,7 @@ import type { BodySource } from './body-source';
 import { FilePool } from './file-pool';
 import { MeteredBody } from './metered-body';
 import { Scheduler } from './scheduler';
-import type { SessionKey, Timers } from './scheduler';
+import type { SessionKey, Timers } from './flow';
 
 export interface EngineOptions {
   /** Where each vhost's TrafficCap budget comes from; default `memoryStore()`. */

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { BodySource } from './body-source';
-import type { Flow, FlowSpec, Scheduler } from './scheduler';
+import type { Flow, FlowSpec } from './flow';
+import type { Scheduler } from './scheduler';
 
 /**
  * The response body Koa pipes to the socket. `_read` (the socket can take more) tells the

@@ -1,5 +1,5 @@
 import { Scheduler } from '../../lib/meter/scheduler';
-import type { Flow, FlowSpec } from '../../lib/meter/scheduler';
+import type { Flow, FlowSpec } from '../../lib/meter/flow';
 import { memoryStore } from '../../lib/store/memory-store';
 import type { CapStore } from '../../lib/types';
 

@@ -35,6 +35,19 @@ describe('engine over HTTP/1.1 on loopback', () => {
       if (method === 'HEAD') expect(r.headers['content-length']).toBe('100000');
     });
 
+    it('leaves an empty body alone', async () => {
+      const r = await get(port, '/zero?rate=1000');
+      expect(r.bytes).toBe(0);
+      expect(r.headers['content-length']).toBe('0');
+      expect(wrapped).toEqual([false]);
+    });
+
+    it('does not meter a body twice', async () => {
+      const r = await get(port, '/buffer?rate=1000&boost=1000000&twice=1');
+      expect(r.bytes).toBe(100_000);
+      expect(wrapped).toEqual([true, false]);
+    });
+
     it('leaves ctx.respond = false alone', async () => {
       const r = await get(port, '/no-respond?rate=1000');
       expect(r.body.toString()).toBe('raw');

@@ -44,6 +44,7 @@ export function meteredApp(dir: string, engine: Engine = createEngine()): { app:
       ip: ctx.ip,
     };
     wrapped.push(engine.wrapBody(ctx, input));
+    if (q.twice) wrapped.push(engine.wrapBody(ctx, input));
   });
   app.use(async (ctx) => {
     const kind = ctx.path.slice(1);
@@ -55,6 +56,7 @@ export function meteredApp(dir: string, engine: Engine = createEngine()): { app:
       ctx.length = 50_000;
     } else if (kind === 'buffer') ctx.body = Buffer.alloc(100_000, 7);
     else if (kind === 'string') ctx.body = 'é'.repeat(50_000);
+    else if (kind === 'zero') ctx.body = Buffer.alloc(0);
     else if (kind === 'json') ctx.body = { a: 'x'.repeat(1000) };
     else if (kind === 'empty') ctx.status = 204;
     else if (kind === 'not-modified') {

@@ -129,6 +129,8 @@ export function createEngine(opts: EngineOptions = {}): Engine {
       const rate = input.rate != null && input.rate > 0 ? input.rate : null;
       if (rate === null && !(input.sessionCap > 0) && !(input.trafficCap > 0)) return false;
       const length = ctx.response.length;
+      // Nothing to meter in an empty body; a body already metered is not metered twice.
+      if (length === 0 || ctx.body instanceof MeteredBody) return false;
       const src = sourceOf(ctx.body, length);
       if (!src) return false;
       const body = new MeteredBody(scheduler, src.source, {

@@ -30,6 +30,8 @@ export interface EngineOptions {
 export interface MeterInput {
   vhost: string;
   session: SessionKey;
+  /** The id stats and records show for the session; default `s<n>`. */
+  sessionId?: string;
   /** BT rate, bytes/s; null (or ≤ 0) = no BT. */
   rate: number | null;
   boostBytes: number;
@@ -136,6 +138,7 @@ export function createEngine(opts: EngineOptions = {}): Engine {
       const body = new MeteredBody(scheduler, src.source, {
         vhost: input.vhost,
         session: input.session,
+        ...(input.sessionId !== undefined ? { sessionId: input.sessionId } : {}),
         ip: input.ip,
         rate,
         boostBytes: input.boostBytes,

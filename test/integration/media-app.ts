@@ -22,8 +22,8 @@ export const RULES = ['$URL[/vod/*.mp4], 1000x, 120, 5', '$URL[/slow/*], 8, 100,
 export interface MediaServer {
   port: number;
   bw: BandwidthMiddleware;
-  /** `ctx.bandwidth.plan` after the middleware finished, by URL, newest last. */
-  plans: Array<{ url: string; plan: Plan | undefined }>;
+  /** `ctx.bandwidth.plan` after the middleware finished, with the URL and Range, oldest first. */
+  plans: Array<{ url: string; range: string; status: number; plan: Plan | undefined }>;
   /** 'response' records, in the order responses ended. */
   records: ResponseRecord[];
   close(): Promise<void>;
@@ -35,16 +35,16 @@ export interface MediaServer {
  * `fs.ReadStream` body with `.path`); a Range request gets a 206 with
  * `fs.createReadStream(file, { start, end })`, the way Range-aware apps send slices.
  */
-export async function startMediaServer(dir: string): Promise<MediaServer> {
+export async function startMediaServer(dir: string, opts: { maxHeaderBytes?: number } = {}): Promise<MediaServer> {
   const app = new Koa();
   app.silent = true;
-  const bw = bandwidth({ config: { defaults: { throttling: true }, vhosts: [{ name: VHOST, rules: RULES }], default: VHOST } });
+  const bw = bandwidth({ config: { defaults: { throttling: true }, vhosts: [{ name: VHOST, rules: RULES }], default: VHOST }, ...opts });
   const plans: MediaServer['plans'] = [];
   const records: ResponseRecord[] = [];
   bw.events.on('response', (r: ResponseRecord) => records.push(r));
   app.use(async function recordPlan(ctx, next) {
     await next();
-    plans.push({ url: ctx.url, plan: ctx.bandwidth?.plan });
+    plans.push({ url: ctx.url, range: ctx.get('Range'), status: ctx.status, plan: ctx.bandwidth?.plan });
   });
   app.use(bw);
   app.use(async function serveMedia(ctx) {

@@ -97,4 +97,13 @@ describeWithTools({ ffmpeg: 'ffmpeg', ffprobe: 'ffmpeg' }, 'a 1000x rule through
       expect(plan).toMatchObject({ dynamic: true, bandwidth: 125_000, rate });
     });
   });
+
+  describe('after the aborted downloads', () => {
+    it('holds no session, file descriptor or timer', async () => {
+      const engine = srv.bw.runtime.engine;
+      const idle = await eventually(() => (engine.activeSessions === 0 && engine.openFiles === 0 && engine.pendingTimers === 0 ? true : undefined));
+      expect({ sessions: engine.activeSessions, files: engine.openFiles, timers: engine.pendingTimers, idle }).toEqual({ sessions: 0, files: 0, timers: 0, idle: true });
+      expect(srv.bw.stats().sessions).toEqual([]);
+    });
+  });
 });

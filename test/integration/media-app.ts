@@ -33,7 +33,8 @@ export interface MediaServer {
  * A real Koa media server on 127.0.0.1: `bandwidth()` in front, then the file named by the
  * last path segment, from `dir`. A request without Range goes through koa-send (an
  * `fs.ReadStream` body with `.path`); a Range request gets a 206 with
- * `fs.createReadStream(file, { start, end })`, the way Range-aware apps send slices.
+ * `fs.createReadStream(file, { start, end })`, the way Range-aware apps send slices. With
+ * `?body=buffer` the whole file is sent as a Buffer, as an in-memory cache would.
  */
 export async function startMediaServer(dir: string, opts: { maxHeaderBytes?: number } = {}): Promise<MediaServer> {
   const app = new Koa();
@@ -51,6 +52,12 @@ export async function startMediaServer(dir: string, opts: { maxHeaderBytes?: num
     const name = path.basename(ctx.path);
     const file = path.join(dir, name);
     const range = ctx.get('Range');
+    if (ctx.query.body === 'buffer') {
+      // An app that holds media in memory (a cache): a Buffer body, no path.
+      ctx.type = path.extname(name);
+      ctx.body = fs.readFileSync(file);
+      return;
+    }
     if (!range) {
       await send(ctx, name, { root: dir });
       ctx.set('Accept-Ranges', 'bytes');

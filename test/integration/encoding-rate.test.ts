@@ -81,6 +81,19 @@ describeWithTools({ ffmpeg: 'ffmpeg', ffprobe: 'ffmpeg' }, 'a 1000x rule through
       expect(plan!.rate).toBeCloseTo((1.2 * probed.bitrate!) / 8, 6);
       expect(plan!.boostBytes).toBeCloseTo(5 * plan!.rate!, 6);
     });
+
+    it('gives a 206 from the middle of the file the same probed rate and its own boost', async () => {
+      const start = 200_000;
+      const d = await download(srv.port, '/vod/movie.mp4', { range: `bytes=${start}-`, stop: ({ ms }) => ms > 400 });
+      expect(d.status).toBe(206);
+      const rate = (1.2 * probed.bitrate!) / 8;
+      // No header in this range: only the boost goes out at once, then the BT rate.
+      expect(d.total).toBeGreaterThan(5 * rate * 0.95);
+      expect(d.total).toBeLessThan(5 * rate + 0.4 * rate + 16_384);
+      const { plan } = (await eventually(() => srv.plans.find((p) => p.range === `bytes=${start}-`)))!;
+      expect(plan).toMatchObject({ dynamic: true, throttle: true });
+      expect(plan!.rate).toBeCloseTo(rate, 6);
+    });
   });
 
   describe('a corrupt MP4 (right extension, random bytes)', () => {

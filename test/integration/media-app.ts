@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import Koa from 'koa';
@@ -34,12 +35,14 @@ export interface MediaServer {
  * last path segment, from `dir`. A request without Range goes through koa-send (an
  * `fs.ReadStream` body with `.path`); a Range request gets a 206 with
  * `fs.createReadStream(file, { start, end })`, the way Range-aware apps send slices. With
- * `?body=buffer` the whole file is sent as a Buffer, as an in-memory cache would.
+ * `?body=buffer` the whole file is sent as a Buffer, as an in-memory cache would. HTTP/1.1,
+ * or h2c with `http2: true`.
  */
-export async function startMediaServer(dir: string, opts: { maxHeaderBytes?: number } = {}): Promise<MediaServer> {
+export async function startMediaServer(dir: string, opts: { maxHeaderBytes?: number; http2?: boolean } = {}): Promise<MediaServer> {
+  const { http2: h2, ...bwOpts } = opts;
   const app = new Koa();
   app.silent = true;
-  const bw = bandwidth({ config: { defaults: { throttling: true }, vhosts: [{ name: VHOST, rules: RULES }], default: VHOST }, ...opts });
+  const bw = bandwidth({ config: { defaults: { throttling: true }, vhosts: [{ name: VHOST, rules: RULES }], default: VHOST }, ...bwOpts });
   const plans: MediaServer['plans'] = [];
   const records: ResponseRecord[] = [];
   bw.events.on('response', (r: ResponseRecord) => records.push(r));
@@ -74,7 +77,7 @@ export async function startMediaServer(dir: string, opts: { maxHeaderBytes?: num
     ctx.body = fs.createReadStream(file, { start, end });
     ctx.length = end - start + 1;
   });
-  const server = http.createServer(app.callback());
+  const server = h2 ? http2.createServer(app.callback()) : http.createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
@@ -82,7 +85,7 @@ export async function startMediaServer(dir: string, opts: { maxHeaderBytes?: num
     plans,
     records,
     close: async () => {
-      server.closeAllConnections();
+      if (server instanceof http.Server) server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await bw.close();
     },

@@ -19,7 +19,8 @@ describeWithTools({ ffmpeg: 'ffmpeg', ffprobe: 'ffmpeg' }, 'a 1000x rule through
     probed = await probeFile(path.join(dir, 'movie.mp4'), { kind: 'mp4' });
     // 1000 kbps × 1.2 is 150 000 bytes/s with a 750 000-byte boost: the garbage outlasts both.
     writeGarbage(path.join(dir, 'corrupt.mp4'), 1_400_000);
-    srv = await startMediaServer(dir);
+    // The rules come from svc/media.test/throttling.txt in a config directory here.
+    srv = await startMediaServer(dir, { confDir: true });
   });
   afterAll(async () => {
     await srv?.close();
@@ -73,7 +74,7 @@ describeWithTools({ ffmpeg: 'ffmpeg', ffprobe: 'ffmpeg' }, 'a 1000x rule through
 
     it('leaves the probed plan on ctx.bandwidth and in the response record', async () => {
       const record = await eventually(() => srv.records.find((r) => r.url === '/vod/movie.mp4'));
-      expect(record).toMatchObject({ vhost: VHOST, status: 200, aborted: true, plan: { throttle: true, dynamic: true, ratio: 120, boostSeconds: 5 } });
+      expect(record).toMatchObject({ vhost: VHOST, status: 200, aborted: true, plan: { throttle: true, dynamic: true, ratio: 120, boostSeconds: 5, rule: { line: 2, text: '$URL[/vod/*.mp4], 1000x, 120, 5' } } });
       expect(record!.plan.bandwidthKbps).toBeCloseTo((1.2 * probed.bitrate!) / 1000, 2);
       const { plan } = srv.plans.find((p) => p.url === '/vod/movie.mp4')!;
       expect(plan).toMatchObject({ dynamic: true, throttle: true });

@@ -38,11 +38,12 @@ export interface MediaServer {
  * `?body=buffer` the whole file is sent as a Buffer, as an in-memory cache would. HTTP/1.1,
  * or h2c with `http2: true`.
  */
-export async function startMediaServer(dir: string, opts: { maxHeaderBytes?: number; http2?: boolean } = {}): Promise<MediaServer> {
-  const { http2: h2, ...bwOpts } = opts;
+export async function startMediaServer(dir: string, opts: { maxHeaderBytes?: number; http2?: boolean; confDir?: boolean } = {}): Promise<MediaServer> {
+  const { http2: h2, confDir, ...bwOpts } = opts;
   const app = new Koa();
   app.silent = true;
-  const bw = bandwidth({ config: { defaults: { throttling: true }, vhosts: [{ name: VHOST, rules: RULES }], default: VHOST }, ...bwOpts });
+  const source = confDir ? { conf: writeConfDir(path.join(dir, 'conf')), watch: false } : { config: { defaults: { throttling: true }, vhosts: [{ name: VHOST, rules: RULES }], default: VHOST } };
+  const bw = bandwidth({ ...source, ...bwOpts });
   const plans: MediaServer['plans'] = [];
   const records: ResponseRecord[] = [];
   bw.events.on('response', (r: ResponseRecord) => records.push(r));
@@ -90,6 +91,19 @@ export async function startMediaServer(dir: string, opts: { maxHeaderBytes?: num
       await bw.close();
     },
   };
+}
+
+/** The same config as a config directory (SPEC §1): server.xml, vhosts.xml, svc/<vhost>/throttling.txt. */
+export function writeConfDir(conf: string): string {
+  fs.mkdirSync(path.join(conf, 'svc', VHOST), { recursive: true });
+  fs.writeFileSync(
+    path.join(conf, 'server.xml'),
+    '<Server><VHostDefault><Options><BandwidthThrottling><Settings><Bandwidth Unit="kbps">1000</Bandwidth><Ratio>100</Ratio><Boost>5</Boost></Settings>' +
+      '<Throttling>ON</Throttling></BandwidthThrottling></Options></VHostDefault></Server>\n',
+  );
+  fs.writeFileSync(path.join(conf, 'vhosts.xml'), `<Vhosts><Vhost Name="${VHOST}"/><Default>${VHOST}</Default></Vhosts>\n`);
+  fs.writeFileSync(path.join(conf, 'svc', VHOST, 'throttling.txt'), `# end-to-end rules\n${RULES.join('\n')}\n`);
+  return conf;
 }
 
 /** One `data` event at the client: milliseconds since the request was sent, and the running total. */

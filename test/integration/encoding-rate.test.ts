@@ -114,6 +114,37 @@ describeWithTools({ ffmpeg: 'ffmpeg', ffprobe: 'ffmpeg' }, 'a 1000x rule through
     });
   });
 
+  describe('ten clients at once', () => {
+    it('each get the probed plan, its own boost, on one shared descriptor', async () => {
+      const rate = (1.2 * probed.bitrate!) / 8;
+      const exempt = probed.headerBytes + 5 * rate;
+      let during: StatsSnapshot | null = null;
+      let files = -1;
+      const ds = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          download(srv.port, '/vod/movie.mp4', {
+            stop: ({ ms }) => {
+              if (i === 0 && !during && ms > 600) {
+                during = srv.bw.stats();
+                files = srv.bw.runtime.engine.openFiles;
+              }
+              return ms > 900;
+            },
+          }),
+        ),
+      );
+      for (const d of ds) {
+        expect(timeToBytes(d.samples, exempt)).toBeLessThan(600);
+        // Header + boost, then at most ~0.9 s of the BT rate plus one write.
+        expect(d.total).toBeLessThan(exempt + rate + 16_384);
+      }
+      const sessions = (during as StatsSnapshot | null)?.sessions.filter((s) => s.vhost === VHOST) ?? [];
+      expect(sessions).toHaveLength(10);
+      for (const s of sessions) expect(s.plan!.rate).toBeCloseTo(rate, 6);
+      expect(files).toBe(1);
+    });
+  });
+
   describe('after the aborted downloads', () => {
     it('holds no session, file descriptor or timer', async () => {
       const engine = srv.bw.runtime.engine;

@@ -1,9 +1,11 @@
 import fs from 'node:fs';
+import { Readable } from 'node:stream';
 import { debuglog } from 'node:util';
 import type { Context } from 'koa';
 import { mediaKind } from './media/media-kind';
 import { probeBuffer } from './media/probe-buffer';
 import { probeFile } from './media/probe-file';
+import { peekStream } from './media/peek-stream';
 import { exemptForRange } from './meter/exempt-for-range';
 import type { MeteredBody } from './meter/metered-body';
 import type { BandwidthState } from './middleware';
@@ -14,6 +16,10 @@ import { sessionKey } from './session-key';
 import type { ByteRange, MediaInfo } from './types';
 
 const debug = debuglog('koa-bandwidth');
+
+/** How much of a path-less stream body is read ahead for the probe, and for how long at most. */
+const PEEK_BYTES = 512 * 1024;
+const PEEK_TIMEOUT_MS = 1000;
 
 type FileStream = fs.ReadStream & { path: string; start?: number; end?: number };
 
@@ -42,6 +48,16 @@ export async function respond(ctx: Context, state: BandwidthState, runtime: Band
     const media = await probeBuffer(body, body.length, { kind, maxHeaderBytes: runtime.options.maxHeaderBytes });
     if (plan.dynamic) plan = state.plan = withEncodingRate(plan, media.bitrate);
     exempt = exemptForRange(media.header, 0, body.length);
+  } else if (kind && body instanceof Readable && !ctx.response.get('Content-Range') && ctx.response.length !== undefined) {
+    // A stream with no file behind it (a proxy, a cache): probe a bounded prefix. Its length
+    // must be known, since the encoding rate counts every payload byte.
+    const length = ctx.response.length;
+    const peeked = await peekStream(body, PEEK_BYTES, PEEK_TIMEOUT_MS);
+    ctx.body = peeked.body;
+    ctx.length = length; // Koa drops Content-Length when a stream body is replaced.
+    const media = await probeBuffer(peeked.prefix, length, { kind, maxHeaderBytes: runtime.options.maxHeaderBytes });
+    if (plan.dynamic) plan = state.plan = withEncodingRate(plan, media.bitrate);
+    exempt = exemptForRange(media.header, 0, length);
   }
   const session = sessionKey(ctx, runtime.options.session);
   const sessionId = runtime.sessionId(session);

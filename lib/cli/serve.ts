@@ -1,0 +1,111 @@
+import { parseArgs } from 'node:util';
+import type { ExampleServer, ExampleServerOptions } from '../../example-app/server';
+
+/** Where `serveCommand` writes; `signal` stops it like SIGINT does (for tests and embedding). */
+export interface ServeIo {
+  stdout: { write(chunk: string): unknown };
+  stderr: { write(chunk: string): unknown };
+  signal?: AbortSignal;
+}
+
+const USAGE = 'usage: koa-bandwidth serve --conf DIR --media DIR [--port 8080] [--host 127.0.0.1] [--redis URL]\n';
+
+/**
+ * `koa-bandwidth serve`: run the bundled example media server (SPEC §7) until SIGINT or
+ * SIGTERM. The flags are a contract other tools rely on.
+ *
+ * @returns the exit code: 0 after a clean shutdown, 1 when the server cannot start (bad
+ * config, port in use), 2 for bad flags.
+ * @example
+ * ```sh
+ * koa-bandwidth serve --conf example-app/conf --media example-app/media --port 8080
+ * ```
+ */
+export async function serveCommand(argv: string[], io: ServeIo): Promise<number> {
+  let values: { conf?: string; media?: string; port?: string; host?: string; redis?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        conf: { type: 'string' },
+        media: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        redis: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    io.stderr.write(`koa-bandwidth serve: ${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  if (values.redis !== undefined) {
+    io.stderr.write(
+      'koa-bandwidth serve: --redis is not supported yet: the Redis store is not wired into `serve`.\n' +
+        'Run without --redis to use the in-memory store (one process).\n',
+    );
+    return 2;
+  }
+  if (!values.conf || !values.media) {
+    io.stderr.write(`koa-bandwidth serve: --conf and --media are required\n${USAGE}`);
+    return 2;
+  }
+  const port = values.port === undefined ? 8080 : Number(values.port);
+  if (!/^\d+$/.test(values.port ?? '8080') || port > 65535) {
+    io.stderr.write(`koa-bandwidth serve: --port must be an integer from 0 to 65535, got ${JSON.stringify(values.port)}\n`);
+    return 2;
+  }
+
+  let start: (opts: ExampleServerOptions) => Promise<ExampleServer>;
+  try {
+    // Loaded here, not at the top, so that `check`, `explain` and `probe` never load Koa
+    // and the example's dev dependencies (@koa/router, koa-send).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    ({ startExampleServer: start } = require('../../example-app/server') as { startExampleServer: typeof start });
+  } catch (err) {
+    io.stderr.write(
+      `koa-bandwidth serve: cannot load the example server (${(err as Error).message}).\n` +
+        'It needs koa, @koa/router and koa-send: npm install koa @koa/router koa-send\n',
+    );
+    return 1;
+  }
+
+  let server: ExampleServer;
+  try {
+    server = await start({
+      conf: values.conf,
+      media: values.media,
+      port,
+      host: values.host ?? '127.0.0.1',
+      onError: (err) => io.stderr.write(`koa-bandwidth serve: ${err.stack ?? err.message}\n`),
+    });
+  } catch (err) {
+    const e = err as Error & { errors?: ReadonlyArray<{ format(): string }> };
+    const details = e.errors ? e.errors.map((c) => `  ${c.format()}\n`).join('') : '';
+    io.stderr.write(`koa-bandwidth serve: ${details ? 'invalid configuration' : e.message}\n${details}`);
+    return 1;
+  }
+  io.stdout.write(`koa-bandwidth serve: listening on ${server.url}\n`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      io.signal?.removeEventListener('abort', stop);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    if (io.signal?.aborted) stop();
+    else io.signal?.addEventListener('abort', stop);
+  });
+  io.stdout.write('koa-bandwidth serve: shutting down\n');
+  await server.close();
+  return 0;
+}

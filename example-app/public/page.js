@@ -23,10 +23,7 @@
   function load(player, file, label) {
     const src = mediaUrl(file);
     label.textContent = src;
-    if (player.getAttribute('src') !== src) {
-      player.setAttribute('src', src);
-      player.load();
-    }
+    if (player.getAttribute('src') !== src) player.setAttribute('src', src);
   }
 
   function applySettings() {

@@ -1,0 +1,116 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { startExampleServer } from '../../example-app/server';
+import type { ExampleServer } from '../../example-app/server';
+import { describeWithTools } from '../helpers/system';
+
+const ROOT = path.join(__dirname, '..', '..');
+const SCREENSHOT = path.join(ROOT, 'docs', 'screenshot.png');
+
+/** The rate the page asks for (kbps, the localhost vhost's unit) and that the chart must show. */
+const KBPS = 200;
+const BYTES_PER_SECOND = (KBPS * 1000) / 8;
+
+/** A request the server received; `res.statusCode` is set as soon as Koa answers, even mid-body. */
+interface Logged {
+  url: string;
+  range: string | undefined;
+  res: { statusCode: number; headersSent: boolean };
+}
+
+describeWithTools({ chromium: 'chromium' }, 'the example page in Chromium', () => {
+  let server: ExampleServer;
+  let profile: string;
+  let context: BrowserContext;
+  let page: Page;
+  const log: Logged[] = [];
+
+  const video = <T>(fn: (v: HTMLVideoElement) => T): Promise<T> =>
+    page.evaluate(`(${fn.toString()})(document.getElementById('video'))`) as Promise<T>;
+
+  beforeAll(async () => {
+    server = await startExampleServer({ conf: path.join(ROOT, 'example-app', 'conf'), media: path.join(ROOT, 'example-app', 'media'), port: 0 });
+    server.server.on('request', (req, res) => log.push({ url: req.url ?? '', range: req.headers.range, res }));
+    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'koa-bandwidth-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1000, height: 900 },
+    });
+    page = await context.newPage();
+  }, 30000);
+
+  afterAll(async () => {
+    await context?.close();
+    await server?.close();
+    if (profile) fs.rmSync(profile, { recursive: true, force: true });
+  });
+
+  it('loads the page, and the chart goes live', async () => {
+    const res = await page.goto(server.url);
+    expect(res?.status()).toBe(200);
+    await expect(page.title()).resolves.toBe('koa-bandwidth example media server');
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'live', null, { timeout: 5000 });
+    await page.waitForSelector('#legend li[data-series="vhost:localhost"]', { timeout: 5000 });
+  });
+
+  it('plays the video while it is throttled', async () => {
+    await page.fill('#mybandwidth', String(KBPS));
+    await page.fill('#myratio', '100');
+    await page.fill('#myboost', '0');
+    await page.click('#apply');
+    await expect(page.textContent('#video-url')).resolves.toBe(`/sample-faststart.mp4?mybandwidth=${KBPS}&myratio=100&myboost=0`);
+    await video((v) => v.play());
+    const t0 = Date.now();
+    await page.waitForFunction(() => (document.getElementById('video') as HTMLVideoElement).currentTime > 2, null, { timeout: 15000 });
+    // The samples are ~155 kbit/s, so 200 kbps keeps up with playback but no more.
+    expect(Date.now() - t0).toBeLessThan(12000);
+    const throttled = server.example.stats().sessions.filter((s) => s.throttled && s.plan?.rate === BYTES_PER_SECOND);
+    expect(throttled.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it(`shows the configured ${KBPS} kbps on the chart, within ±10 %`, async () => {
+    // Sample the legend's number for the vhost total for 4 s and take the median: one
+    // snapshot can fall on a chunk boundary.
+    await page.waitForTimeout(1500);
+    const samples: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      samples.push(Number(await page.getAttribute('#legend li[data-series="vhost:localhost"]', 'data-bps')));
+      await page.waitForTimeout(500);
+    }
+    samples.sort((a, b) => a - b);
+    const median = (samples[3]! + samples[4]!) / 2;
+    expect(median).toBeGreaterThan(BYTES_PER_SECOND * 0.9);
+    expect(median).toBeLessThan(BYTES_PER_SECOND * 1.1);
+    const text = await page.textContent('#legend li[data-series="vhost:localhost"]');
+    expect(text).toMatch(/localhost total \(\d+ sessions?\): \d+ kbps of 1\.50 Mbps/);
+  }, 20000);
+
+  it('seeks past what has arrived, through a Range request', async () => {
+    const before = log.length;
+    await video((v) => {
+      v.currentTime = 18;
+    });
+    await page.waitForFunction(() => {
+      const v = document.getElementById('video') as HTMLVideoElement;
+      return !v.seeking && v.currentTime > 18.5;
+    }, null, { timeout: 15000 });
+    // Chromium asked for a later part of the file, and got it as a 206 from that offset.
+    const seeks = log.slice(before).filter((l) => l.url.startsWith('/sample-faststart.mp4') && /^bytes=[1-9]\d*-/.test(l.range ?? ''));
+    expect(seeks.length).toBeGreaterThanOrEqual(1);
+    expect(seeks.every((l) => l.res.headersSent && l.res.statusCode === 206)).toBe(true);
+  }, 20000);
+
+  it('saves a screenshot of the page', async () => {
+    await page.waitForTimeout(1000);
+    fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+    const png = await page.screenshot({ fullPage: true });
+    fs.writeFileSync(SCREENSHOT, png);
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    expect(png.length).toBeGreaterThan(20000);
+  });
+});

@@ -75,7 +75,7 @@
     snapshot.vhosts.forEach(function (vh) {
       const key = 'vhost:' + vh.name;
       chart.push(key, snapshot.time, vh.rate, { cap: vh.cap, label: vh.name, width: 3 });
-      legend.appendChild(legendItem(key, vh.name + ' total (' + vh.activeSessions + ' sessions)', vh.rate, vh.cap, 'vhost'));
+      legend.appendChild(legendItem(key, `${vh.name} total (${vh.activeSessions} session${vh.activeSessions === 1 ? '' : 's'})`, vh.rate, vh.cap, 'vhost'));
     });
     snapshot.sessions.forEach(function (s) {
       const key = 'session:' + s.id;

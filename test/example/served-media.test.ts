@@ -88,8 +88,8 @@ describeWithTools({ curl: 'curl', ffprobe: 'ffmpeg', ffmpeg: 'ffmpeg' }, 'the ex
 
   describe('ffprobe and ffmpeg over HTTP', () => {
     const media: Array<[string, string, string]> = [
-      ['sample-faststart.mp4', 'mov,mp4,m4a,3gp,3g2,mj2', 'h264,aac'],
-      ['sample-moovlast.mp4', 'mov,mp4,m4a,3gp,3g2,mj2', 'h264,aac'],
+      ['sample-faststart.mp4', 'mov,mp4,m4a,3gp,3g2,mj2', 'aac,h264'],
+      ['sample-moovlast.mp4', 'mov,mp4,m4a,3gp,3g2,mj2', 'aac,h264'],
       ['sample.mp3', 'mp3', 'mp3'],
     ];
 

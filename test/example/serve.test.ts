@@ -36,7 +36,7 @@ describe('koa-bandwidth serve', () => {
     });
   });
 
-  it('prints the usage for --help and exits 0, writing to the CLI's (text) => void outputs', async () => {
+  it('prints the usage for --help and exits 0, writing to the CLI (text) => void outputs', async () => {
     const out: string[] = [];
     expect(await serveCommand(['--help'], { stdout: (t) => void out.push(t), stderr: () => undefined })).toBe(0);
     expect(out.join('')).toContain('koa-bandwidth serve --conf DIR --media DIR [--port 8080] [--host 127.0.0.1] [--redis URL]');

@@ -17,6 +17,8 @@ export interface ExampleAppOptions {
   store?: CapStore;
   /** How often `/_bandwidth/events` sends a snapshot, ms. Default 500. */
   statsIntervalMs?: number;
+  /** A config change that failed validation (the old config stays in force). Default: stderr. */
+  onConfigError?: (err: Error) => void;
 }
 
 export interface ExampleApp {
@@ -49,6 +51,8 @@ const PUBLIC = [path.join(__dirname, 'public'), path.join(__dirname, '..', '..',
 export function createExampleApp(opts: ExampleAppOptions): ExampleApp {
   const media = path.resolve(opts.media);
   const limiter = bandwidth({ conf: opts.conf, ...(opts.store ? { store: opts.store } : {}) });
+  // An edited config that does not validate is rejected and reported; serving goes on.
+  limiter.events.on('error', opts.onConfigError ?? ((err: Error) => process.stderr.write(`example-app: config rejected: ${err.message}\n`)));
   const app = new Koa();
 
   const ui = new Router();

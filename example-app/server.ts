@@ -26,8 +26,8 @@ export interface ExampleServer {
 /** Start the example media server; resolves once it listens. */
 export async function startExampleServer(opts: ExampleServerOptions): Promise<ExampleServer> {
   const host = opts.host ?? '127.0.0.1';
-  const example = createExampleApp(opts);
   const onError = opts.onError ?? ((err: Error) => process.stderr.write(`example-app: ${err.stack ?? err.message}\n`));
+  const example = createExampleApp({ onConfigError: onError, ...opts });
   example.app.silent = true;
   example.app.on('error', (err: Error & { code?: string; status?: number }) => {
     // A player that seeks or closes drops its connection mid-response: that is normal.

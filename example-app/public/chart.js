@@ -6,7 +6,10 @@
 (function () {
   'use strict';
 
-  const PALETTE = ['#1f6feb', '#d1242f', '#1a7f37', '#8250df', '#bf8700', '#0a7ea4', '#cf222e', '#6e7781'];
+  // Vhost totals and sessions draw from different palettes, so a session never takes the
+  // colour of a total.
+  const VHOST_PALETTE = ['#1f6feb', '#d1242f', '#1a7f37', '#8250df'];
+  const SESSION_PALETTE = ['#bf8700', '#0a7ea4', '#e16f24', '#6e7781', '#bf3989', '#2da44e', '#953800', '#54aeff'];
 
   function formatRate(bytesPerSecond) {
     const bits = bytesPerSecond * 8;
@@ -28,10 +31,16 @@
       this.windowMs = (options && options.windowMs) || 60000;
       this.series = new Map();
       this.colours = new Map();
+      this.used = { vhost: 0, session: 0 };
     }
 
     colour(key) {
-      if (!this.colours.has(key)) this.colours.set(key, PALETTE[this.colours.size % PALETTE.length]);
+      if (!this.colours.has(key)) {
+        const kind = key.startsWith('vhost:') ? 'vhost' : 'session';
+        const palette = kind === 'vhost' ? VHOST_PALETTE : SESSION_PALETTE;
+        this.colours.set(key, palette[this.used[kind] % palette.length]);
+        this.used[kind] += 1;
+      }
       return this.colours.get(key);
     }
 

@@ -43,6 +43,24 @@
 
   let latest = null;
 
+  // The snapshot's `rate` covers the last second, which a meter that sends in slices makes
+  // jumpy (3 or 4 slices in a second is ±15 %). The chart shows the average over the last
+  // few seconds instead, from the running `bytesSent` totals.
+  const SMOOTH_MS = 3000;
+  const totals = new Map();
+  function smoothed(key, time, bytesSent, rate) {
+    let seen = totals.get(key);
+    if (!seen) totals.set(key, (seen = []));
+    seen.push({ time, bytesSent });
+    while (seen.length > 2 && seen[1].time <= time - SMOOTH_MS) seen.shift();
+    const base = seen[0];
+    if (time - base.time < SMOOTH_MS / 2 || bytesSent < base.bytesSent) return rate;
+    return ((bytesSent - base.bytesSent) * 1000) / (time - base.time);
+  }
+  function forget(now) {
+    for (const [key, seen] of totals) if (seen[seen.length - 1].time < now - 2 * SMOOTH_MS) totals.delete(key);
+  }
+
   function planText(plan) {
     if (!plan) return '';
     if (!plan.throttle || plan.rate == null) return 'no BT';
@@ -56,7 +74,7 @@
     const li = document.createElement('li');
     li.className = cls;
     li.dataset.series = key;
-    li.dataset.bps = String(rate);
+    li.dataset.bps = String(Math.round(rate));
     const swatch = document.createElement('span');
     swatch.className = 'swatch';
     swatch.style.background = chart.colour(key);
@@ -73,17 +91,23 @@
     legend.textContent = '';
     rows.textContent = '';
     snapshot.vhosts.forEach(function (vh) {
+      // `_unmatched` counts hosts that match no vhost: worth a line only once it has traffic.
+      if (vh.name === '_unmatched' && vh.bytesSent === 0) return;
       const key = 'vhost:' + vh.name;
-      chart.push(key, snapshot.time, vh.rate, { cap: vh.cap, label: vh.name, width: 3 });
-      legend.appendChild(legendItem(key, `${vh.name} total (${vh.activeSessions} session${vh.activeSessions === 1 ? '' : 's'})`, vh.rate, vh.cap, 'vhost'));
+      const rate = smoothed(key, snapshot.time, vh.bytesSent, vh.rate);
+      // Chart only the vhosts that have served something, so an idle vhost's cap does not
+      // squash the scale; the legend lists them all.
+      if (vh.bytesSent > 0) chart.push(key, snapshot.time, rate, { cap: vh.cap, label: vh.name, width: 3 });
+      legend.appendChild(legendItem(key, `${vh.name} total (${vh.activeSessions} session${vh.activeSessions === 1 ? '' : 's'})`, rate, vh.cap, 'vhost'));
     });
     snapshot.sessions.forEach(function (s) {
       const key = 'session:' + s.id;
-      chart.push(key, snapshot.time, s.rate, { label: s.id });
-      legend.appendChild(legendItem(key, s.id + ' (' + s.vhost + ')', s.rate, 0, 'session'));
+      const rate = smoothed(key, snapshot.time, s.bytesSent, s.rate);
+      chart.push(key, snapshot.time, rate, { label: s.id });
+      legend.appendChild(legendItem(key, s.id + ' (' + s.vhost + ')', rate, 0, 'session'));
       const tr = document.createElement('tr');
       tr.dataset.session = s.id;
-      [s.id, s.vhost, s.ip, formatRate(s.rate), planText(s.plan), (s.bytesSent / 1024).toFixed(0) + ' KiB']
+      [s.id, s.vhost, s.ip, formatRate(rate), planText(s.plan), (s.bytesSent / 1024).toFixed(0) + ' KiB']
         .forEach(function (cell) {
           const td = document.createElement('td');
           td.textContent = cell;
@@ -91,6 +115,7 @@
         });
       rows.appendChild(tr);
     });
+    forget(snapshot.time);
   }
 
   function frame() {

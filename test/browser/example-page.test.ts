@@ -35,7 +35,8 @@ describeWithTools({ chromium: 'chromium' }, 'the example page in Chromium', () =
 
   beforeAll(async () => {
     server = await startExampleServer({ conf: path.join(ROOT, 'example-app', 'conf'), media: path.join(ROOT, 'example-app', 'media'), port: 0 });
-    server.server.on('request', (req, res) => log.push({ url: req.url ?? '', range: req.headers.range, res }));
+    // Before Koa's listener: the middleware strips the BT params from req.url (SPEC §3).
+    server.server.prependListener('request', (req, res) => log.push({ url: req.url ?? '', range: req.headers.range, res }));
     profile = fs.mkdtempSync(path.join(os.tmpdir(), 'koa-bandwidth-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: '/usr/bin/chromium',
@@ -120,7 +121,16 @@ describeWithTools({ chromium: 'chromium' }, 'the example page in Chromium', () =
   }, 40000);
 
   it('saves a screenshot of the page', async () => {
-    await page.waitForTimeout(1000);
+    // Two players at once on /vod/, without query overrides: each at its media rate
+    // (route 'x'), the video with the rule's 120 %.
+    for (const f of ['#mybandwidth', '#myratio', '#myboost']) await page.fill(f, '');
+    await page.selectOption('#route', '/vod/');
+    await page.selectOption('#video-file', 'sample-moovlast.mp4');
+    await page.click('#apply');
+    await onVideo('v.play()');
+    await page.evaluate("document.getElementById('audio').play()");
+    await page.waitForTimeout(6000);
+    await expect(page.locator('#sessions tbody tr').count()).resolves.toBeGreaterThanOrEqual(1);
     fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     const png = await page.screenshot({ fullPage: true });
     fs.writeFileSync(SCREENSHOT, png);

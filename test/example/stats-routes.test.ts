@@ -19,6 +19,7 @@ describe('statsRoutes', () => {
 
   beforeAll(async () => {
     const app = new Koa();
+    app.silent = true; // the client leaving an event stream is a premature close, and normal
     app.use(statsRoutes({ stats: snapshot, intervalMs: 100 }).routes());
     server = http.createServer(app.callback());
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -2,6 +2,7 @@ import { UsageError } from './args';
 import { checkCommand } from './check';
 import { explainCommand } from './explain';
 import { probeCommand } from './probe';
+import { serveCommand } from './serve';
 import { probeFile } from '../media/probe-file';
 import { mediaKind } from '../media/media-kind';
 import type { CliIo } from './args';
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, Command> = {
   // `--file` probes `x` rates from the file, judged by its extension as the middleware does.
   explain: (argv, io) => explainCommand(argv, io, { probe: (file) => probeFile(file, { kind: mediaKind(file) ?? undefined }) }),
   probe: probeCommand,
+  serve: serveCommand,
 };
 
 const USAGE = `usage:

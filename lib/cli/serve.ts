@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { ExampleServer, ExampleServerOptions } from '../../example-app/server';
+import { connectRedis } from '../store/redis-client';
+import { redisStore, type RedisStore } from '../store/redis-store';
 
 /** A place to write text: the CLI's `(text) => void`, or a stream-like `{ write }`. */
 export type Out = ((text: string) => void) | { write(text: string): unknown };
@@ -49,13 +51,6 @@ export async function serveCommand(argv: readonly string[], streams: ServeIo): P
     io.stdout(USAGE);
     return 0;
   }
-  if (values.redis !== undefined) {
-    io.stderr(
-      'koa-bandwidth serve: --redis is not supported yet: the Redis store is not wired into `serve`.\n' +
-        'Run without --redis to use the in-memory store (one process).\n',
-    );
-    return 2;
-  }
   if (!values.conf || !values.media) {
     io.stderr(`koa-bandwidth serve: --conf and --media are required\n${USAGE}`);
     return 2;
@@ -80,6 +75,21 @@ export async function serveCommand(argv: readonly string[], streams: ServeIo): P
     return 1;
   }
 
+  // --redis: one TrafficCap for every `serve` process on this Redis (SPEC §6). The client runs
+  // with its offline queue off, so an outage fails calls fast and the store's fallback takes over.
+  let redis: { store: RedisStore; close(): Promise<void> } | null = null;
+  if (values.redis !== undefined) {
+    try {
+      const conn = await connectRedis(values.redis);
+      const store = redisStore({ client: conn.client, logger: { warn: (obj, msg) => io.stderr(`koa-bandwidth serve: ${msg ?? ''} ${JSON.stringify(obj)}\n`), info: (obj, msg) => io.stdout(`koa-bandwidth serve: ${msg ?? ''} ${JSON.stringify(obj)}\n`) } });
+      redis = { store, close: async () => { await store.close(); await conn.close(); } };
+      io.stdout(`koa-bandwidth serve: TrafficCap shared through ${conn.flavour} at ${values.redis}\n`);
+    } catch (err) {
+      io.stderr(`koa-bandwidth serve: --redis ${values.redis}: ${(err as Error).message}\n`);
+      return 1;
+    }
+  }
+
   let server: ExampleServer;
   try {
     server = await start({
@@ -87,12 +97,14 @@ export async function serveCommand(argv: readonly string[], streams: ServeIo): P
       media: values.media,
       port,
       host: values.host ?? '127.0.0.1',
+      ...(redis ? { store: redis.store } : {}),
       onError: (err) => io.stderr(`koa-bandwidth serve: ${err.stack ?? err.message}\n`),
     });
   } catch (err) {
     const e = err as Error & { errors?: ReadonlyArray<{ format(): string }> };
     const details = e.errors ? e.errors.map((c) => `  ${c.format()}\n`).join('') : '';
     io.stderr(`koa-bandwidth serve: ${details ? 'invalid configuration' : e.message}\n${details}`);
+    await redis?.close();
     return 1;
   }
   io.stdout(`koa-bandwidth serve: listening on ${server.url}\n`);
@@ -111,6 +123,7 @@ export async function serveCommand(argv: readonly string[], streams: ServeIo): P
   });
   io.stdout('koa-bandwidth serve: shutting down\n');
   await server.close();
+  await redis?.close();
   return 0;
 }
 

@@ -19,7 +19,6 @@ function capture(signal?: AbortSignal) {
 describe('koa-bandwidth serve', () => {
   describe('with bad flags', () => {
     const cases: Array<[string, string[], RegExp]> = [
-      ['--redis', ['--conf', CONF, '--media', MEDIA, '--redis', 'redis://127.0.0.1:6379'], /--redis is not supported yet/],
       ['no --conf', ['--media', MEDIA], /--conf and --media are required/],
       ['no --media', ['--conf', CONF], /--conf and --media are required/],
       ['an unknown flag', ['--conf', CONF, '--media', MEDIA, '--bogus'], /Unknown option '--bogus'/],

@@ -1,6 +1,6 @@
 'use strict';
 // Load client process (forked with IPC). Receives one scenario message, replies with results.
-//   {kind: 'download', port, groups: [{name, path, count, boost}], warmMs, windowMs, rampPerSec}
+//   {kind: 'download', port, groups: [{name, host, path, count, boost}], warmMs, windowMs, rampPerSec}
 //   {kind: 'rps', port, path, connections, durationMs}
 // A download's rate is the least-squares slope of cumulative bytes over arrival time for the
 // chunks inside its window: neither write quantisation nor one late write biases it the way
@@ -24,7 +24,7 @@ function downloads(s) {
       sessions.push(rec);
       // A raw socket, not http.get: thousands of sessions must cost the client little CPU.
       const req = net.connect({ host: '127.0.0.1', port: s.port }, () => {
-        req.write(`GET ${g.path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n`);
+        req.write(`GET ${g.path} HTTP/1.1\r\nHost: ${g.host ?? 'bench'}\r\nConnection: close\r\n\r\n`);
       });
       let head = true;
       req.on('data', (c) => {
@@ -93,7 +93,7 @@ function rps(s) {
     const t0 = performance.now();
     const loop = () => {
       if (stop) return;
-      const req = http.get({ host: '127.0.0.1', port: s.port, path: s.path, agent }, (res) => {
+      const req = http.get({ host: '127.0.0.1', port: s.port, path: s.path, agent, headers: { host: 'bench' } }, (res) => {
         res.resume();
         res.on('end', () => {
           done++;

@@ -15,6 +15,8 @@ process.on('message', (m) => {
   if (m !== 'exit') return;
   server.close();
   server.closeAllConnections();
-  Promise.resolve(close()).finally(() => process.send({ observers }, () => process.exit(0)));
+  // Ten thousand open bodies may take a while to end: do not wait for them beyond a second.
+  const closing = Promise.race([Promise.resolve(close()), new Promise((r) => setTimeout(r, 1000))]);
+  closing.finally(() => process.send({ observers }, () => process.exit(0)));
 });
 process.on('disconnect', () => process.exit(0));

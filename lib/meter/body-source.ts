@@ -24,14 +24,17 @@ export function bufferSource(buf: Buffer): BodySource {
   };
 }
 
-/** Small grants read ahead, so a slow session costs one read per two writes (64 kbps: 8 KB a second). */
-const READ_AHEAD_MAX = 16 * 1024;
+/**
+ * A grant under 4 KiB reads 8 KiB, so a very slow session costs one read per few writes. Not
+ * more: every byte read is a fresh allocation, and read-ahead held by 10,000 sessions is
+ * resident memory; a 64 kbps flow's 8 KB writes are read one to one.
+ */
+const READ_AHEAD_MAX = 8 * 1024;
 
 /**
  * Positional reads in granted-size slices from a shared descriptor: the file stream koa-send
- * made is destroyed before it reads, so no 64 KiB read-ahead buffer per session. A grant
- * under 8 KiB reads 16 KiB (bounded): a read costs a thread-pool round trip whatever its size,
- * and at 10,000 slow sessions those round trips were a sixth of the server's time.
+ * made is destroyed before it reads, so no 64 KiB read-ahead buffer per session, and a small
+ * grant reads a bounded 8 KiB ahead.
  */
 export function fileSource(pool: FilePool, path: string, start: number, end: number): BodySource {
   let pos = start;

@@ -45,12 +45,12 @@ describe('fileSource', () => {
     expect(pool.size).toBe(0);
   });
 
-  it('reads ahead: a slow flow costs one read per two 8000-byte grants', async () => {
+  it('reads ahead: a very slow flow costs one read per two 4000-byte grants', async () => {
     const pool = new FilePool();
     const src = fileSource(pool, file, 0, size);
     const spy = jest.spyOn(fs, 'read');
     try {
-      for (let i = 0; i < 20; i++) await read(src, 8000);
+      for (let i = 0; i < 20; i++) await read(src, 4000);
       expect(spy.mock.calls.length).toBeGreaterThanOrEqual(9);
       expect(spy.mock.calls.length).toBeLessThanOrEqual(11);
     } finally {

@@ -63,13 +63,14 @@ async function load(server, scenario, clients = 1) {
           if (m.event === 'result') resolve(m.result);
           else if (i === 0) {
             marks[m.event] = usage(server.child.pid);
+            if (process.env.BENCH_PROFILE_DIR) server.child.send(m.event === 'window-start' ? 'profile-start' : 'profile-stop');
           }
         });
         c.send(sc);
       });
     }),
   );
-  const merged = { aggregate: 0, groups: {}, rps: 0 };
+  const merged = { aggregate: 0, groups: {}, rps: 0, clientLagMs: results.map((r) => r.clientLagMs).filter(Boolean) };
   for (const r of results) {
     merged.aggregate += r.aggregate ?? 0;
     merged.rps += r.rps ?? 0;
@@ -166,6 +167,12 @@ async function scale(dir) {
     over2Pct: errs.filter((e) => e > 2).length,
     p99ErrorPct: round(errs.sort((a, b) => a - b)[Math.floor(errs.length * 0.99)], 3),
     meanKbps: round((mean(r.groups.all.rates) * 8) / 1000, 3),
+    clientLagMs: r.clientLagMs,
+    // Signed error percentiles, to tell a uniform shortfall from a group of late sessions.
+    signedPct: Object.fromEntries([0, 0.01, 0.1, 0.5, 0.9, 0.99, 1].map((q) => {
+      const xs = r.groups.all.rates.map((x) => ((x - kbps(64)) / kbps(64)) * 100).sort((a, b) => a - b);
+      return [`p${q * 100}`, round(xs[Math.min(xs.length - 1, Math.floor(xs.length * q))], 3)];
+    })),
   };
 }
 

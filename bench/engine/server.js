@@ -11,7 +11,21 @@ server.keepAliveTimeout = 60_000;
 server.listen({ port: 0, host: '127.0.0.1', backlog: 8192 }, () => {
   process.send({ port: server.address().port });
 });
+// BENCH_PROFILE_DIR: a CPU profile of the measured window only (the run sends profile-start and
+// profile-stop), not of the ramp-up, whose connection setup would swamp the steady state.
+const profileDir = process.env.BENCH_PROFILE_DIR;
+let inspector = null;
 process.on('message', (m) => {
+  if (profileDir && m === 'profile-start') {
+    inspector = new (require('node:inspector').Session)();
+    inspector.connect();
+    inspector.post('Profiler.enable', () => inspector.post('Profiler.start'));
+  }
+  if (profileDir && m === 'profile-stop' && inspector) {
+    inspector.post('Profiler.stop', (err, res) => {
+      if (!err) require('node:fs').writeFileSync(require('node:path').join(profileDir, `${mode}-${process.pid}.cpuprofile`), JSON.stringify(res.profile));
+    });
+  }
   if (m !== 'exit') return;
   server.close();
   server.closeAllConnections();

@@ -1,38 +1,79 @@
 'use strict';
-// The one module that builds the bench server's Koa app. Modes:
-//   plain  — koa-send only (the overhead baseline)
-//   engine — koa-send + the metering engine, limits taken from the query
-//            (rate, boost in bytes/s and bytes; scap, vcap in bytes/s), nothing applies without them.
-// To bench the public middleware later, add a mode that does app.use(bandwidth({...})) here.
+// The one module that builds the bench server's Koa app, so that every figure is for what
+// users run: the public `bandwidth()` middleware with a plain `config` object. Modes:
+//   plain    — koa-send only (the overhead baseline)
+//   engine   — koa-send behind bandwidth(); no observer
+//   observed — as `engine`, plus everything that collects stats: a 'response' listener, a
+//              diagnostics_channel subscriber, prometheusMetrics() registered and scraped every
+//              second (issue 7: "collecting stats costs ≤ 2 % of throughput").
+// Limits come from the config and the query string (SPEC §3):
+//   Host `bench`: no TrafficCap; `?kbps=N` gives BT at N kbps, `&boost=S` a boost of S seconds;
+//                 no query, no BT (no rule matches and the query gave nothing).
+//   Host `cap50`: the same, under a 50 Mbps TrafficCap.
+const diagnosticsChannel = require('node:diagnostics_channel');
 const Koa = require('koa');
 const send = require('koa-send');
-const { createEngine, sessionKey } = require('../../dist/lib/index.js');
+const { bandwidth } = require('../../dist/lib/index.js');
+
+const CONFIG = {
+  defaults: {
+    unit: 'kbps',
+    bandwidth: 1000,
+    ratio: 100,
+    boost: 0,
+    throttling: true,
+    queryString: true,
+    params: { bandwidth: 'kbps', boost: 'boost' },
+  },
+  vhosts: [{ name: 'bench' }, { name: 'cap50', options: { trafficCap: 50 } }],
+  default: 'bench',
+};
 
 function createApp(mode, mediaDir) {
+  if (!['plain', 'engine', 'observed'].includes(mode)) throw new Error(`unknown mode ${mode}`);
   const app = new Koa();
   app.silent = true;
-  let engine = null;
-  if (mode === 'engine') {
-    engine = createEngine();
-    app.use(async function meter(ctx, next) {
-      await next();
-      const q = ctx.query;
-      engine.wrapBody(ctx, {
-        vhost: 'bench',
-        session: sessionKey(ctx),
-        rate: q.rate ? Number(q.rate) : null,
-        boostBytes: Number(q.boost ?? 0),
-        sessionCap: Number(q.scap ?? 0),
-        trafficCap: Number(q.vcap ?? 0),
-        exempt: [],
-        ip: ctx.ip,
-      });
-    });
-  } else if (mode !== 'plain') throw new Error(`unknown mode ${mode}`);
+  let bw = null;
+  const observers = { records: 0, channel: 0, scrapes: 0 };
+  let stopObserving = () => {};
+  if (mode !== 'plain') {
+    bw = bandwidth({ config: CONFIG });
+    app.use(bw);
+  }
+  if (mode === 'observed') stopObserving = observe(bw, observers);
   app.use(async function files(ctx) {
     await send(ctx, ctx.path, { root: mediaDir });
   });
-  return { app, engine };
+  return { app, bw, observers, close: () => (stopObserving(), bw?.close()) };
 }
 
-module.exports = { createApp };
+/** What an operator turns on to watch the traffic (issue 7); returns a function that stops it. */
+function observe(bw, counts) {
+  // prometheusMetrics is not on the public entry yet: take it from its module in dist/.
+  const { prometheusMetrics } = require('../../dist/lib/observe/prometheus-metrics.js');
+  const { Registry } = require('prom-client');
+  const registry = new Registry();
+  const unregister = prometheusMetrics(bw, { registry });
+  const onRecord = (record) => {
+    counts.records += record.bytes > 0 ? 1 : 0;
+  };
+  bw.events.on('response', onRecord);
+  const onChannel = (record) => {
+    counts.channel += record.status > 0 ? 1 : 0;
+  };
+  diagnosticsChannel.subscribe('koa-bandwidth:response', onChannel);
+  const scrape = setInterval(() => {
+    registry.metrics().then((text) => {
+      counts.scrapes += text.length > 0 ? 1 : 0;
+    });
+  }, 1000);
+  scrape.unref();
+  return () => {
+    clearInterval(scrape);
+    bw.events.off('response', onRecord);
+    diagnosticsChannel.unsubscribe('koa-bandwidth:response', onChannel);
+    unregister();
+  };
+}
+
+module.exports = { createApp, CONFIG };

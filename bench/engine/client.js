@@ -1,11 +1,11 @@
 'use strict';
 // Load client process (forked with IPC). Receives one scenario message, replies with results.
-//   {kind: 'download', port, groups: [{name, path, count, boost}], warmMs, windowMs, rampPerSec}
+//   {kind: 'download', port, groups: [{name, host, path, count, boost}], warmMs, windowMs, rampPerSec}
 //   {kind: 'rps', port, path, connections, durationMs}
 // A download's rate is the least-squares slope of cumulative bytes over arrival time for the
 // chunks inside its window: neither write quantisation nor one late write biases it the way
 // two end points would.
-const { performance } = require('node:perf_hooks');
+const { performance, monitorEventLoopDelay } = require('node:perf_hooks');
 const http = require('node:http');
 const net = require('node:net');
 
@@ -18,13 +18,16 @@ function downloads(s) {
   const total = s.groups.reduce((a, g) => a + g.count, 0);
   const list = [];
   for (const g of s.groups) for (let i = 0; i < g.count; i++) list.push(g);
+  // The client's own event-loop delay over the window: a late 'data' event is charged to the
+  // session's rate as if the server had been late, so it is reported next to the figures.
+  const lag = monitorEventLoopDelay({ resolution: 10 });
   return new Promise((resolve) => {
     const startOne = (g) => {
       const rec = { group: g.name, boost: g.boost, b: 0, tb: g.boost ? -1 : 0, t1: -1, t2: -1, n: 0, st: 0, sb: 0, stb: 0, stt: 0, err: null, req: null };
       sessions.push(rec);
       // A raw socket, not http.get: thousands of sessions must cost the client little CPU.
       const req = net.connect({ host: '127.0.0.1', port: s.port }, () => {
-        req.write(`GET ${g.path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n`);
+        req.write(`GET ${g.path} HTTP/1.1\r\nHost: ${g.host ?? 'bench'}\r\nConnection: close\r\n\r\n`);
       });
       let head = true;
       req.on('data', (c) => {
@@ -62,8 +65,14 @@ function downloads(s) {
         clearInterval(ramp);
         winStart = performance.now() + s.warmMs;
         winEnd = winStart + s.windowMs;
-        setTimeout(() => process.send({ event: 'window-start' }), s.warmMs);
-        setTimeout(() => process.send({ event: 'window-end' }), s.warmMs + s.windowMs);
+        setTimeout(() => {
+          lag.enable();
+          process.send({ event: 'window-start' });
+        }, s.warmMs);
+        setTimeout(() => {
+          lag.disable();
+          process.send({ event: 'window-end' });
+        }, s.warmMs + s.windowMs);
         const maxBoostWait = s.groups.some((g) => g.boost) ? 1500 : 0;
         setTimeout(finish, s.warmMs + s.windowMs + maxBoostWait + 1500);
       }
@@ -80,7 +89,8 @@ function downloads(s) {
         }
         else g.rates.push((r.n * r.stb - r.st * r.sb) / (r.n * r.stt - r.st * r.st));
       }
-      resolve({ aggregate: (agg * 1000) / s.windowMs, groups });
+      const ms = (ns) => Math.round(ns / 1e4) / 100;
+      resolve({ aggregate: (agg * 1000) / s.windowMs, groups, clientLagMs: { p50: ms(lag.percentile(50)), p99: ms(lag.percentile(99)), max: ms(lag.max) } });
     }
   });
 }
@@ -93,7 +103,7 @@ function rps(s) {
     const t0 = performance.now();
     const loop = () => {
       if (stop) return;
-      const req = http.get({ host: '127.0.0.1', port: s.port, path: s.path, agent }, (res) => {
+      const req = http.get({ host: '127.0.0.1', port: s.port, path: s.path, agent, headers: { host: 'bench' } }, (res) => {
         res.resume();
         res.on('end', () => {
           done++;

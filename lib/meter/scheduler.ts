@@ -1,4 +1,4 @@
-import { burstOf, CHUNK_MAX, Flow, MIN_WRITE, Session, Vhost } from './flow';
+import { burstOf, CHUNK_MAX, Flow, FLUSH_MAX_PERIODS, MIN_WRITE, Session, Vhost } from './flow';
 import type { FlowSpec, SchedulerOptions } from './flow';
 import { TokenBucket } from './token-bucket';
 import { waterFill } from './water-fill';
@@ -145,7 +145,7 @@ export class Scheduler {
     const { flushBytes, flushMs, tickMs } = this.o;
     const age = now - f.lastFlush;
     const until = (bytes: number): number => (f.bt ? f.bt.msUntil(bytes - f.credit) : 0);
-    const due = Math.min(until(flushBytes), Math.max(flushMs - age, until(MIN_WRITE)), 2 * flushMs - age);
+    const due = Math.min(until(flushBytes), Math.max(flushMs - age, until(MIN_WRITE)), FLUSH_MAX_PERIODS * flushMs - age);
     const at = now + Math.max(tickMs, due);
     const slot = Math.ceil(at / tickMs);
     if (f.wakeSlot < 0) this.sleepers++;
@@ -212,9 +212,10 @@ export class Scheduler {
     // Exempt bytes (header, boost) go out at once: waiting would only delay the player.
     if (f.inFree || c >= this.o.flushBytes || c >= f.spec.length - f.sent) return true;
     // Each write costs a syscall whatever its size, which dominates at 10,000 slow sessions:
-    // write every flushMs, but a very slow flow waits for MIN_WRITE bytes, up to 2 × flushMs.
+    // write every flushMs, but a slow flow waits for MIN_WRITE bytes, up to FLUSH_MAX_PERIODS
+    // flush periods.
     const age = now - f.lastFlush;
-    return (age >= this.o.flushMs && c >= MIN_WRITE) || age >= 2 * this.o.flushMs;
+    return (age >= this.o.flushMs && c >= MIN_WRITE) || age >= FLUSH_MAX_PERIODS * this.o.flushMs;
   }
 
   private flush(f: Flow, now: number): void {

@@ -16,15 +16,17 @@ describe('Scheduler (injected clock)', () => {
       expect(f.sent).toBeLessThanOrEqual(50_000 + 10_000);
     });
 
-    it.each([8_000, 32_000, 250_000, 2_500_000, 12_500_000])('holds %d B/s within 1 %% over 10 s', (rate) => {
+    // A slow flow writes about once every 4 flush periods: over 60 s that write of
+    // quantisation is under 2 % even at 8000 B/s.
+    it.each([8_000, 32_000, 250_000, 2_500_000, 12_500_000])('holds %d B/s within 2 %% over 60 s', (rate) => {
       const h = harness();
       const f = h.open({ session: 'a', rate });
-      h.run(10_000);
-      expect(f.sent / 10).toBeGreaterThanOrEqual(rate * 0.98);
-      expect(f.sent / 10).toBeLessThanOrEqual(rate * 1.001);
+      h.run(60_000);
+      expect(f.sent / 60).toBeGreaterThanOrEqual(rate * 0.98);
+      expect(f.sent / 60).toBeLessThanOrEqual(rate * 1.001);
     });
 
-    it('writes a slow session every 250–500 ms in writes of up to 4 KiB, not every tick', () => {
+    it('writes a slow session every 250–1000 ms in writes of up to 8 KiB, not every tick', () => {
       const h = harness({ flushMs: 250 });
       const writes: number[] = [];
       const f = h.open({ session: 'a', rate: 8000 });
@@ -34,9 +36,9 @@ describe('Scheduler (injected clock)', () => {
         if (f.sent !== last) writes.push(f.sent - last);
         last = f.sent;
       }
-      expect(writes.length).toBeGreaterThanOrEqual(5000 / 500 - 1);
+      expect(writes.length).toBeGreaterThanOrEqual(5000 / 1000 - 1);
       expect(writes.length).toBeLessThanOrEqual(5000 / 250 + 1);
-      for (const w of writes.slice(1)) expect(w).toBeLessThanOrEqual(4096);
+      for (const w of writes.slice(1)) expect(w).toBeLessThanOrEqual(8192);
     });
 
     it('exempts the header bytes, then the boost, which starts after the header', () => {
@@ -118,8 +120,9 @@ describe('Scheduler (injected clock)', () => {
       const flows = Array.from({ length: 20 }, (_, i) => h.open({ session: `s${i}`, trafficCap: 200_000 }));
       h.run(1000);
       const start = flows.map((f) => f.sent);
-      h.run(10_000);
-      const rates = flows.map((f, i) => (f.sent - (start[i] as number)) / 10);
+      // 10,000 B/s each: a write every 800 ms, so a window long enough for one write to weigh < 2 %.
+      h.run(60_000);
+      const rates = flows.map((f, i) => (f.sent - (start[i] as number)) / 60);
       const sum = rates.reduce((a, b) => a + b, 0);
       expect(sum).toBeGreaterThanOrEqual(200_000 * 0.98);
       expect(sum).toBeLessThanOrEqual(200_000 * 1.01);
@@ -182,7 +185,7 @@ describe('Scheduler (injected clock)', () => {
 });
 
 describe('Scheduler write sizes under a TrafficCap', () => {
-  it('writes a slow capped session every 250–500 ms, not every tick', () => {
+  it('writes a slow capped session every 250–1000 ms, not every tick', () => {
     const h = harness({ flushMs: 250 });
     const flows = Array.from({ length: 50 }, (_, i) => h.open({ session: `s${i}`, trafficCap: 50 * 8000 }));
     const f = flows[0]!;
@@ -194,7 +197,7 @@ describe('Scheduler write sizes under a TrafficCap', () => {
       if (f.sent !== last) writes++;
       last = f.sent;
     }
-    expect(writes).toBeGreaterThanOrEqual(5000 / 500 - 1);
+    expect(writes).toBeGreaterThanOrEqual(5000 / 1000 - 1);
     expect(writes).toBeLessThanOrEqual(5000 / 250 + 1);
   });
 });
@@ -220,11 +223,11 @@ describe('Scheduler with an asynchronous store (lease() returns a Promise)', () 
     await h.runAsync(1000);
     const start = flows.map((f) => f.sent);
     const calls0 = calls;
-    await h.runAsync(10_000);
+    await h.runAsync(40_000);
     const sum = flows.reduce((a, f, i) => a + f.sent - (start[i] as number), 0);
-    expect(sum / 10).toBeGreaterThanOrEqual(100_000 * 0.97);
-    expect(sum / 10).toBeLessThanOrEqual(100_000 * 1.01);
+    expect(sum / 40).toBeGreaterThanOrEqual(100_000 * 0.97);
+    expect(sum / 40).toBeLessThanOrEqual(100_000 * 1.01);
     expect(calls - calls0).toBeGreaterThan(0);
-    expect(calls - calls0).toBeLessThanOrEqual(10_000 / 20);
+    expect(calls - calls0).toBeLessThanOrEqual(40_000 / 20);
   });
 });

@@ -117,11 +117,18 @@ export function prometheusMetrics(source: MetricsSource, options: PrometheusOpti
 }
 
 function loadPromClient(): typeof Prom {
+  const prom = tryLoadPromClient();
+  if (!prom) throw new OptionError('prometheusMetrics', 'used with prom-client installed (npm install prom-client)', 'no prom-client');
+  return prom;
+}
+
+/** prom-client, or null when it is not installed (it is an optional peer dependency). */
+export function tryLoadPromClient(): typeof Prom | null {
   try {
-    // prom-client is an optional peer dependency: load it only when metrics are asked for.
+    // Loaded only when metrics are asked for.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require('prom-client') as typeof Prom;
   } catch {
-    throw new OptionError('prometheusMetrics', 'used with prom-client installed (npm install prom-client)', 'no prom-client');
+    return null;
   }
 }

@@ -40,14 +40,13 @@ export function prometheusMetrics(source: MetricsSource, options: PrometheusOpti
   }
   const registers = [registry];
 
-  // One snapshot serves every collector of a scrape: it is reused for 100 ms.
+  // One snapshot serves every collector of a scrape (prom-client collects them in one turn of
+  // the event loop); the next scrape takes a fresh one, however soon it comes.
   let snapshot: StatsSnapshot | null = null;
-  let takenAt = 0;
   const current = (): StatsSnapshot => {
-    const now = Date.now();
-    if (!snapshot || now - takenAt > 100) {
+    if (!snapshot) {
       snapshot = source.stats();
-      takenAt = now;
+      setImmediate(() => (snapshot = null)).unref();
     }
     return snapshot;
   };

@@ -42,7 +42,7 @@ const cases: Case[] = [
   ['$URL[/low_quality/*], x, 200 on a file with no encoding rate: <Settings> × 200 %', 'vod.example.com', '/low_quality/notes.txt', { 'User-Agent': 'ua' }, { throttle: true, rule: { line: 8, text: '$URL[/low_quality/*], x, 200' }, ratio: 200, dynamic: true }, 2000, null],
   // QueryString (www.winesoft.co.kr): the record's URL is the one downstream saw.
   ['?myboost=10&mybandwidth=1&myratio=130 → 1.3 Mbps after 10 s', 'www.winesoft.co.kr', '/video/sample.wmv?myboost=10&mybandwidth=1&myratio=130', {}, { throttle: true, rule: null, ratio: 130, boostSeconds: 10, dynamic: false }, 1300, '/video/sample.wmv'],
-  ['?myratio=150 → the rest from <Settings>', 'www.winesoft.co.kr', '/video/sample.wmv?tag=3277&myratio=150&date=20130726', {}, { throttle: true, rule: null, ratio: 150, boostSeconds: 3 }, 3000, '/video/sample.wmv?tag=3277&date=20130726', null],
+  ['?myratio=150 → the rest from <Settings>', 'www.winesoft.co.kr', '/video/sample.wmv?tag=3277&myratio=150&date=20130726', {}, { throttle: true, rule: null, ratio: 150, boostSeconds: 3 }, 3000, '/video/sample.wmv?tag=3277&date=20130726'],
 ];
 
 describe('records carry the plan of each of the chapter’s rule examples', () => {

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import Koa from 'koa';
@@ -147,7 +148,7 @@ describe('stats and metrics after real downloads (koa-send, loopback HTTP)', () 
     const started = Date.now();
     const stream = new Promise<void>((resolve) => {
       let buf = '';
-      const req = require('node:http').get({ host: '127.0.0.1', port, path: '/_bandwidth/events', agent: false }, (res: import('node:http').IncomingMessage) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/_bandwidth/events', agent: false }, (res) => {
         expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
         res.setEncoding('utf8');
         res.on('data', (c: string) => {

@@ -34,14 +34,21 @@ export function observeResponse(ctx: Context, vhost: string, session: string, pl
       if (typeof chunk === 'string') unmetered.add(Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
       else if (chunk instanceof Uint8Array) unmetered.add(chunk.byteLength);
     };
+    // HTTP/2's compat `end(chunk)` writes the chunk through `this.write`: count it once.
+    let ending = false;
     patched.write = function (this: unknown, ...args: unknown[]) {
       // A write after the end or on a closed response sends nothing.
-      if (!res.writableEnded && !res.destroyed) count(args[0], args[1]);
+      if (!ending && !res.writableEnded && !res.destroyed) count(args[0], args[1]);
       return write.apply(this, args);
     };
     patched.end = function (this: unknown, ...args: unknown[]) {
       if (!res.writableEnded && !res.destroyed && typeof args[0] !== 'function') count(args[0], args[1]);
-      return end.apply(this, args);
+      ending = true;
+      try {
+        return end.apply(this, args);
+      } finally {
+        ending = false;
+      }
     };
   }
   let finished = false;

@@ -73,8 +73,11 @@ describe('stats and metrics after real downloads (koa-send, loopback HTTP)', () 
       ...Array.from({ length: 4 }, () => fetch(port, '/big.bin', 'fast.test')),
       ...Array.from({ length: 3 }, () => fetch(port, '/mid.bin', 'slow.test')),
     ];
-    // Mid-way, the snapshot shows the three throttled sessions at their plan's rate.
-    await sleep(600);
+    // Mid-way, the snapshot shows the three throttled sessions at their plan's rate. Each
+    // takes 0.8 s at 500 KB/s; look 0.4 s after all three have started.
+    const slowActive = () => bw.stats().vhosts.find((v) => v.name === 'slow.test')!.activeSessions;
+    expect(await until(() => slowActive() === 3, 2000)).toBe(true);
+    await sleep(400);
     const mid = bw.stats();
     const slow = mid.vhosts.find((v) => v.name === 'slow.test')!;
     expect(slow).toMatchObject({ cap: 5 * MB, activeSessions: 3, throttledSessions: 3 });

@@ -96,8 +96,11 @@ export function bandwidth(opts: BandwidthOptions): BandwidthMiddleware {
     const vhost = config.table.lookup(hostOf(ctx));
     if (vhost === null) {
       // Unknown hosts pass through unmetered, counted under one fixed name (SPEC §1, issue 7).
-      await next();
-      observeResponse(ctx, UNMATCHED, runtime.sessionId(sessionKey(ctx, options.session)), null, null, runtime);
+      try {
+        await next();
+      } finally {
+        observeResponse(ctx, UNMATCHED, runtime.sessionId(sessionKey(ctx, options.session)), null, null, runtime);
+      }
       return;
     }
     const originalQuerystring = ctx.querystring;
@@ -108,7 +111,13 @@ export function bandwidth(opts: BandwidthOptions): BandwidthMiddleware {
     const facts: RequestFacts = { ip: ctx.ip ?? '', path: decodePath(ctx.path), headers: ctx.headers, query };
     const state = new BandwidthState(vhost, facts, originalQuerystring, runtime, extras);
     ctx.bandwidth = state;
-    await next();
+    try {
+      await next();
+    } catch (err) {
+      // Koa writes the error page itself: it is counted and recorded, unmetered (issue 7).
+      observeResponse(ctx, state.plan.vhost, runtime.sessionId(sessionKey(ctx, options.session)), state.plan, null, runtime);
+      throw err;
+    }
     await respond(ctx, state, runtime);
   }
 

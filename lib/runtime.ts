@@ -6,8 +6,10 @@ import { silentLogger } from './options';
 import { responseChannel } from './observe/response-channel';
 import type { ResponseRecord } from './observe/response-record';
 import type { ResponseSink } from './observe/observe-response';
+import { mergeStats } from './observe/merge-stats';
+import { UnmeteredStats, type UnmeteredResponse } from './observe/unmetered-stats';
 import type { SessionKey } from './meter/flow';
-import type { CapStore, StatsSnapshot, VhostStats } from './types';
+import type { CapStore, Plan, StatsSnapshot } from './types';
 
 /** The vhost name that hosts matching no vhost are counted under (issue 7). */
 export const UNMATCHED = '_unmatched';
@@ -20,8 +22,8 @@ export class BandwidthRuntime implements ResponseSink {
   readonly config: LiveConfig;
   readonly engine: Engine;
   readonly store: CapStore;
-  /** Bytes the meter did not carry, by configured vhost name or `_unmatched`. */
-  private readonly unmetered = new Map<string, number>();
+  /** Responses the meter does not carry, by configured vhost name or `_unmatched`. */
+  readonly unmetered: UnmeteredStats;
   private readonly ids = new WeakMap<object, string>();
   private nextId = 0;
 
@@ -29,6 +31,7 @@ export class BandwidthRuntime implements ResponseSink {
     this.config = new LiveConfig(options);
     this.store = options.store ?? memoryStore({ clock: options.clock });
     this.engine = createEngine({ store: this.store, clock: options.clock });
+    this.unmetered = new UnmeteredStats(options.clock);
   }
 
   /** A stable id per session: `c<n>` per connection, the key itself for `ip`/function sessions. */
@@ -43,9 +46,9 @@ export class BandwidthRuntime implements ResponseSink {
     return this.config.listenerCount('response') > 0 || responseChannel.hasSubscribers || this.options.logger !== silentLogger;
   }
 
-  addUnmeteredBytes(vhost: string, bytes: number): void {
-    // The name is a configured vhost or `_unmatched`, never a client's Host: the map is bounded.
-    this.unmetered.set(vhost, (this.unmetered.get(vhost) ?? 0) + bytes);
+  openUnmetered(vhost: string, session: string, ip: string, plan: Plan | null): UnmeteredResponse {
+    // The name is a configured vhost or `_unmatched`, never a client's Host: the state is bounded.
+    return this.unmetered.open(vhost, session, ip, plan);
   }
 
   publish(record: ResponseRecord): void {
@@ -54,17 +57,13 @@ export class BandwidthRuntime implements ResponseSink {
     this.options.logger.info(record, 'koa-bandwidth: response');
   }
 
-  /** Every configured vhost and `_unmatched`, with the meter's live figures. */
+  /**
+   * Every configured vhost and `_unmatched`, with the caps in force and the live figures of
+   * metered and unmetered responses alike; sessions with a response in flight.
+   */
   stats(): StatsSnapshot {
-    const snap = this.engine.stats();
-    const live = new Map(snap.vhosts.map((v) => [v.name, v]));
-    const vhosts: VhostStats[] = [];
     const names = [...this.config.table.config.vhosts.map((v) => [v.name, v.trafficCap] as const), [UNMATCHED, 0] as const];
-    for (const [name, cap] of names) {
-      const v = live.get(name) ?? { name, cap, rate: 0, bytesSent: 0, activeSessions: 0, throttledSessions: 0 };
-      vhosts.push({ ...v, cap, bytesSent: v.bytesSent + (this.unmetered.get(name) ?? 0) });
-    }
-    return { time: snap.time, vhosts, sessions: snap.sessions };
+    return mergeStats(Date.now(), names, [this.engine.stats(), this.unmetered.snapshot()]);
   }
 
   async close(): Promise<void> {

@@ -40,14 +40,13 @@ export function prometheusMetrics(source: MetricsSource, options: PrometheusOpti
   }
   const registers = [registry];
 
-  // One snapshot serves every collector of a scrape: it is reused for 100 ms.
+  // One snapshot serves every collector of a scrape (prom-client collects them in one turn of
+  // the event loop); the next scrape takes a fresh one, however soon it comes.
   let snapshot: StatsSnapshot | null = null;
-  let takenAt = 0;
   const current = (): StatsSnapshot => {
-    const now = Date.now();
-    if (!snapshot || now - takenAt > 100) {
+    if (!snapshot) {
       snapshot = source.stats();
-      takenAt = now;
+      setImmediate(() => (snapshot = null)).unref();
     }
     return snapshot;
   };
@@ -117,11 +116,18 @@ export function prometheusMetrics(source: MetricsSource, options: PrometheusOpti
 }
 
 function loadPromClient(): typeof Prom {
+  const prom = tryLoadPromClient();
+  if (!prom) throw new OptionError('prometheusMetrics', 'used with prom-client installed (npm install prom-client)', 'no prom-client');
+  return prom;
+}
+
+/** prom-client, or null when it is not installed (it is an optional peer dependency). */
+export function tryLoadPromClient(): typeof Prom | null {
   try {
-    // prom-client is an optional peer dependency: load it only when metrics are asked for.
+    // Loaded only when metrics are asked for.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require('prom-client') as typeof Prom;
   } catch {
-    throw new OptionError('prometheusMetrics', 'used with prom-client installed (npm install prom-client)', 'no prom-client');
+    return null;
   }
 }

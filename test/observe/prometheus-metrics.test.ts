@@ -89,3 +89,21 @@ describe('prometheusMetrics', () => {
     expect(() => prometheusMetrics(source, { registry: new Registry(), prefix: 'bad-prefix' })).toThrow(OptionError);
   });
 });
+
+describe('prometheusMetrics snapshot reuse', () => {
+  it('takes a fresh snapshot for a scrape that follows at once', async () => {
+    const registry = new Registry();
+    const { snapshot, source } = fakeSource();
+    let taken = 0;
+    prometheusMetrics({ ...source, stats: () => (taken++, snapshot) }, { registry });
+    snapshot.vhosts[0]!.bytesSent = 100;
+    await registry.metrics();
+    const perScrape = taken;
+    // Every collector of one scrape shares one snapshot.
+    expect(perScrape).toBe(1);
+    snapshot.vhosts[0]!.bytesSent = 300;
+    await new Promise((r) => setImmediate(r));
+    expect(value(await registry.metrics(), 'koa_bandwidth_sent_bytes_total{vhost="a.example"}')).toBe(300);
+    expect(taken).toBe(2);
+  });
+});

@@ -23,13 +23,21 @@ function streamJob(job) {
   const samples = job.count === 1 ? [] : null;
   const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
 
+  // A session counts from its TCP connect, not from its first byte: a system that starves
+  // a session for the whole window must show it (0 bytes) in the fairness figures.
   function open() {
-    const s = { bytes: 0, atStart: 0, atEnd: 0, ok: false, req: null };
+    const s = { bytes: 0, atStart: 0, atEnd: 0, state: 'pending', status: 0, req: null };
     sessions.push(s);
+    const settle = (state) => {
+      if (s.state === 'pending') settled++;
+      if (s.state !== 'error') s.state = state;
+    };
     s.req = http.get(job.url, { agent }, (res) => {
-      s.ok = res.statusCode === 200;
-      if (!s.ok) errors++;
-      settled++;
+      s.status = res.statusCode;
+      if (res.statusCode !== 200) {
+        errors++;
+        settle('error');
+      } else settle('connected');
       res.on('data', (chunk) => {
         s.bytes += chunk.length;
         if (window && window.buckets) {
@@ -42,10 +50,14 @@ function streamJob(job) {
       });
       res.on('error', () => {});
     });
+    s.req.on('socket', (sock) => {
+      if (sock.connecting) sock.once('connect', () => settle('connected'));
+      else settle('connected');
+    });
     s.req.on('error', () => {
-      if (!s.ok) {
+      if (s.state !== 'error' && !s.status) {
         errors++;
-        settled++;
+        settle('error');
       }
     });
   }
@@ -58,7 +70,8 @@ function streamJob(job) {
     }
     const giveUp = Date.now() + job.readyTimeoutMs;
     while (settled < job.count && Date.now() < giveUp) await delay(20);
-    process.send({ ready: { connected: sessions.filter((s) => s.ok).length, errors } });
+    const live = sessions.filter((s) => s.state === 'connected');
+    process.send({ ready: { connected: live.length, responded: live.filter((s) => s.status === 200).length, errors } });
   })();
 
   process.on('message', (msg) => {
@@ -78,7 +91,8 @@ function streamJob(job) {
       process.send({
         result: {
           seconds: (t1 - t0) / 1000,
-          perSession: sessions.filter((s) => s.ok).map((s) => s.atEnd - s.atStart),
+          perSession: sessions.filter((s) => s.state === 'connected').map((s) => s.atEnd - s.atStart),
+          responded: sessions.filter((s) => s.status === 200).length,
           buckets: window.buckets,
           slopeBps: samples ? slope(samples) : null,
           errors,

@@ -85,6 +85,7 @@ async function streamCase(server, url, { count, windowMs, settleMs, bucketMs = 2
     return {
       requested: count,
       connected,
+      responded: res.reduce((a, r) => a + r.responded, 0),
       errors: res.reduce((a, r) => a + r.errors, 0) + ready.reduce((a, m) => a + m.ready.errors, 0),
       seconds: res[0].seconds,
       perSession: res.flatMap((r) => r.perSession),

@@ -126,6 +126,7 @@ async function sharedCap(system, media) {
   const aggregateBps = sum(r.perSession) / r.seconds;
   const out = {
     sessions: r.connected,
+    responded: r.responded,
     errors: r.errors,
     capMbps: P.sharedCapMbps,
     aggregateMbps: round((aggregateBps * 8) / 1e6, 3),
@@ -134,7 +135,7 @@ async function sharedCap(system, media) {
     series: r.buckets.map((b, i) => [round(((i + 1) * r.bucketMs) / 1000, 3), round((b * 8) / 1e6 / (r.bucketMs / 1000), 3)]),
     cpuSeconds: round(r.cpuSeconds, 2),
   };
-  log(`${system.name} shared cap: ${out.aggregateMbps} Mbps of ${P.sharedCapMbps}, Jain ${out.jain}, ${out.sessions} sessions`);
+  log(`${system.name} shared cap: ${out.aggregateMbps} Mbps of ${P.sharedCapMbps}, Jain ${out.jain}, ${out.sessions} sessions (${out.responded} got a response)`);
   return out;
 }
 
@@ -148,6 +149,7 @@ async function sessions(system, media, count) {
   const delivered = sum(r.perSession);
   const out = {
     sessions: r.connected,
+    responded: r.responded,
     errors: r.errors,
     deliveredMB: round(delivered / 1e6, 2),
     meanSessionKbps: r.connected ? round((delivered * 8) / 1000 / r.seconds / r.connected, 2) : null,

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 'use strict';
-// npm run bench:peers [-- --quick] [--profile] [--systems a,b] [--workloads accuracy,shared,sessions,rps]
+// npm run bench:peers [-- --quick] [--profile] [--docs] [--systems a,b]
+//                     [--workloads accuracy,shared,sessions,rps] [--sessions 1000,10000]
 //
 // The same workloads against koa-bandwidth (`serve`), nginx (limit_rate), Koa +
 // stream-throttle and Koa + throttle, one system after another (issue 8). Writes
@@ -39,6 +40,7 @@ const P = quick
       deadlineMs: 25 * 60_000,
     };
 
+if (option('sessions')) P.sessionCounts = option('sessions').split(',').map(Number);
 const onlySystems = option('systems')?.split(',');
 const onlyWorkloads = option('workloads')?.split(',');
 const wants = (w) => !onlyWorkloads || onlyWorkloads.includes(w);

@@ -1,0 +1,117 @@
+import { loadConfigDir } from '../config/load-config-dir';
+import { VhostTable } from '../config/vhost-table';
+import { ConfigErrors } from '../errors';
+import { DEFAULT_LIMITS, resolvePlan, withEncodingRate } from '../policy/resolve-plan';
+import { takeBtParams } from '../policy/take-bt-params';
+import type { Plan } from '../types';
+import { parseFlags, single, UsageError } from './args';
+import type { CliIo } from './args';
+
+/** Reads a media file's encoding rate (bits/s) for `--file`; the real one is the media probe. */
+export type ExplainProbe = (file: string) => Promise<{ bitrate: number | null }>;
+
+/** The JSON `explain` prints (SPEC §7). Field names are a contract. */
+export interface ExplainOutput {
+  vhost: string | null;
+  throttle: boolean;
+  rule: { line: number; text: string } | null;
+  /** Effective rate after ratio, 1000 bit/s; null when no BT. */
+  bandwidthKbps: number | null;
+  ratio: number;
+  boostSeconds: number;
+  boostBytes: number;
+  dynamic: boolean;
+  /** 1000 bit/s; 0 = none. */
+  sessionCapKbps: number;
+  /** 1 000 000 bit/s; 0 = none. */
+  trafficCapMbps: number;
+  /** As seen downstream: BT params stripped. */
+  url: string;
+}
+
+/**
+ * `koa-bandwidth explain --conf DIR --url URL [--host HOST] [--ip IP] [--header 'Name: value']... [--file PATH]`:
+ * print the plan the middleware would resolve. Host comes from --host, else a `Host`
+ * --header, else an absolute --url, else the `<Default>` vhost applies. IP defaults to 127.0.0.1.
+ */
+export async function explainCommand(argv: readonly string[], io: CliIo, deps: { probe?: ExplainProbe } = {}): Promise<number> {
+  const flags = parseFlags(argv, ['conf', 'url', 'host', 'ip', 'header', 'file']);
+  const dir = single(flags, 'conf', true);
+  const rawUrl = single(flags, 'url', true);
+  const file = single(flags, 'file');
+  let url: URL;
+  try {
+    url = new URL(rawUrl, 'http://explain.invalid');
+  } catch {
+    throw new UsageError(`--url "${rawUrl}" is not a URL`);
+  }
+  const absolute = /^[a-z][a-z0-9+.-]*:\/\//i.test(rawUrl);
+  const headers: Record<string, string> = {};
+  for (const h of flags.get('header') ?? []) {
+    const colon = h.indexOf(':');
+    if (colon <= 0) throw new UsageError(`--header "${h}" must be "Name: value"`);
+    headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim();
+  }
+  const host = single(flags, 'host') ?? headers.host ?? (absolute ? url.host : undefined);
+  if (host !== undefined) headers.host = host;
+
+  let table: VhostTable;
+  try {
+    table = new VhostTable(loadConfigDir(dir, { geoip: true }));
+  } catch (err) {
+    if (!(err instanceof ConfigErrors)) throw err;
+    for (const e of err.errors) io.stderr(`${e.format()}\n`);
+    return 1;
+  }
+  const querystring = url.search.slice(1);
+  const vhost = table.lookup(host);
+  const out: ExplainOutput = {
+    vhost: null,
+    throttle: false,
+    rule: null,
+    bandwidthKbps: null,
+    ratio: 100,
+    boostSeconds: 0,
+    boostBytes: 0,
+    dynamic: false,
+    sessionCapKbps: 0,
+    trafficCapMbps: 0,
+    url: url.pathname + url.search,
+  };
+  if (vhost !== null) {
+    const taken = takeBtParams(vhost, querystring);
+    let path = url.pathname;
+    try {
+      path = decodeURIComponent(path);
+    } catch {
+      // keep the raw path, as the middleware does
+    }
+    let plan: Plan = resolvePlan({ ip: single(flags, 'ip') ?? '127.0.0.1', path, headers, query: taken.query }, vhost, null, DEFAULT_LIMITS);
+    if (file !== undefined && plan.dynamic) {
+      if (!deps.probe) throw new UsageError('--file needs the media probe, which this build lacks');
+      plan = withEncodingRate(plan, (await deps.probe(file)).bitrate);
+    }
+    Object.assign(out, toExplainOutput(plan), { url: url.pathname + (taken.querystring ? `?${taken.querystring}` : '') });
+  }
+  io.stdout(`${JSON.stringify(out)}\n`);
+  return 0;
+}
+
+/** A Plan in explain's units. */
+export function toExplainOutput(plan: Plan): Omit<ExplainOutput, 'url'> {
+  return {
+    vhost: plan.vhost,
+    throttle: plan.throttle,
+    rule: plan.rule,
+    bandwidthKbps: plan.rate === null ? null : round((plan.rate * 8) / 1000),
+    ratio: plan.ratio,
+    boostSeconds: plan.boostSeconds,
+    boostBytes: Math.round(plan.boostBytes),
+    dynamic: plan.dynamic,
+    sessionCapKbps: round((plan.sessionCap * 8) / 1000),
+    trafficCapMbps: round((plan.trafficCap * 8) / 1_000_000),
+  };
+}
+
+/** Six decimals: enough for any unit, and no binary-fraction noise in the JSON. */
+const round = (n: number): number => Math.round(n * 1e6) / 1e6;

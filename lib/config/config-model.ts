@@ -1,0 +1,70 @@
+import type { Rule } from '../policy/rule';
+import type { BandwidthUnit, ThrottleSettings } from '../types';
+
+/**
+ * One vhost's `<Options>` in plain form: the `config` option of `bandwidth()` and the
+ * XML loader both produce this, and one normaliser validates it (SPEC §1). Values may be
+ * strings as written in XML (`"1000"`, `"ON"`) or typed (`1000`, `true`).
+ */
+export interface VhostOptionsInput {
+  /** `<TrafficCap>`: vhost cap in Mbps; 0 = none. Default 0. */
+  trafficCap?: number | string;
+  /** `<TrafficCap Session>`: per-session cap in Kbps; 0 = none. Default 0. */
+  sessionCap?: number | string;
+  /** `<Bandwidth>`: default bandwidth in `unit`. Default 1000. */
+  bandwidth?: number | string;
+  /** `<Bandwidth Unit>`. Default `kbps`. */
+  unit?: BandwidthUnit | string;
+  /** `<Ratio>`: percent. Default 100. */
+  ratio?: number | string;
+  /** `<Boost>`: seconds. Default 5. */
+  boost?: number | string;
+  /** `Param` attributes: query-string names of the three fields. No default. */
+  params?: { bandwidth?: string; ratio?: string; boost?: string };
+  /** `<Throttling>`: ON/OFF. Default OFF. */
+  throttling?: boolean | string;
+  /** `<Throttling QueryString>`: ON/OFF. Default OFF. */
+  queryString?: boolean | string;
+  /** `<CaseSensitive>`: URL patterns match case-sensitively. Default ON. */
+  caseSensitive?: boolean | string;
+}
+
+/** One vhost in plain form. `rules` is the text of a throttling.txt, or its lines. */
+export interface VhostInput {
+  name: string;
+  aliases?: string[];
+  options?: VhostOptionsInput;
+  rules?: string | string[];
+}
+
+/** The `config` option of `bandwidth()`: the same model as a config directory. */
+export interface ConfigInput {
+  /** `<VHostDefault><Options>`: what every vhost inherits. */
+  defaults?: VhostOptionsInput;
+  vhosts: VhostInput[];
+  /** `<Default>`: the vhost for hosts that match nothing. */
+  default?: string;
+}
+
+/** A validated vhost: every rate in bytes/s. */
+export interface VhostConfig {
+  name: string;
+  aliases: readonly string[];
+  /** bytes/s; 0 = none. */
+  trafficCap: number;
+  /** bytes/s; 0 = none. */
+  sessionCap: number;
+  settings: ThrottleSettings;
+  throttling: boolean;
+  queryString: boolean;
+  caseSensitive: boolean;
+  rules: readonly Rule[];
+  /** Where the rules came from, for `explain`. */
+  rulesFile: string | null;
+}
+
+/** A validated configuration, swapped atomically on reload. */
+export interface BandwidthConfig {
+  vhosts: readonly VhostConfig[];
+  defaultVhost: string | null;
+}

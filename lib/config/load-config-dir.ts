@@ -1,0 +1,232 @@
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, ConfigErrors } from '../errors';
+import type { BandwidthConfig, ConfigInput, VhostInput, VhostOptionsInput } from './config-model';
+import { normalizeConfig, type Where } from './normalize-config';
+import { parseXmlDocument, type XmlElement } from './parse-xml-document';
+
+/** Options for loading a config directory. */
+export interface LoadOptions {
+  /** Whether a `geoip` lookup exists. */
+  geoip: boolean;
+}
+
+/**
+ * Load `server.xml`, `vhosts.xml` and every `svc/<vhost>/throttling.txt` of a config
+ * directory (SPEC §1), validating everything and collecting every error.
+ * File names in errors are relative to the directory.
+ * @throws ConfigErrors
+ */
+export function loadConfigDir(dir: string, opts: LoadOptions): BandwidthConfig {
+  return loadConfigFiles((file) => {
+    const full = path.join(dir, file);
+    if (!existsSync(full)) return null;
+    return readFileSync(full, 'utf8');
+  }, dir, opts);
+}
+
+/**
+ * The loader proper, over any file source: `readFile(relativePath)` returns the text or
+ * null when the file does not exist. Used by loadConfigDir and by the fuzz tests.
+ * @throws ConfigErrors
+ */
+export function loadConfigFiles(readFile: (file: string) => string | null, dir: string, opts: LoadOptions): BandwidthConfig {
+  const errors: ConfigError[] = [];
+  const at = new Map<string, Where>();
+  const input: ConfigInput = { vhosts: [] };
+  const read = (file: string, required: boolean): string | null => {
+    let text: string | null;
+    try {
+      text = readFile(file);
+    } catch (e) {
+      errors.push(new ConfigError(`cannot read: ${(e as Error).message}`, { file }));
+      return null;
+    }
+    if (text === null && required) errors.push(new ConfigError(`missing file; expected ${file} in ${dir}`, { file, line: 0, column: 0 }));
+    return text;
+  };
+  const xml = (file: string, required: boolean): XmlElement | null => {
+    const text = read(file, required);
+    if (text === null) return null;
+    try {
+      return parseXmlDocument(text, file);
+    } catch (e) {
+      if (e instanceof ConfigError) errors.push(e);
+      else throw e;
+      return null;
+    }
+  };
+  const fail = (file: string, el: XmlElement, message: string): void => {
+    errors.push(new ConfigError(message, { file, line: el.line, column: el.column, path: el.path }));
+  };
+
+  const server = xml('server.xml', false);
+  if (server) {
+    if (server.name !== 'Server') fail('server.xml', server, `unexpected root <${server.name}>; expected <Server>`);
+    else {
+      noAttrs('server.xml', server, fail);
+      for (const child of server.children) {
+        if (child.name !== 'VHostDefault') {
+          fail('server.xml', child, `unknown element <${child.name}> in <Server>; expected <VHostDefault>`);
+          continue;
+        }
+        noAttrs('server.xml', child, fail);
+        for (const o of child.children) {
+          if (o.name !== 'Options') fail('server.xml', o, `unknown element <${o.name}> in <VHostDefault>; expected <Options>`);
+          else input.defaults = readOptions('server.xml', o, 'defaults', at, fail);
+        }
+      }
+    }
+  }
+
+  const vhosts = xml('vhosts.xml', true);
+  if (vhosts) {
+    if (vhosts.name !== 'Vhosts') fail('vhosts.xml', vhosts, `unexpected root <${vhosts.name}>; expected <Vhosts>`);
+    else {
+      noAttrs('vhosts.xml', vhosts, fail);
+      for (const child of vhosts.children) {
+        if (child.name === 'Default') {
+          noAttrs('vhosts.xml', child, fail);
+          input.default = child.text;
+          at.set('default', where('vhosts.xml', child));
+        } else if (child.name === 'Vhost') {
+          const i = input.vhosts.length;
+          const v: VhostInput = { name: child.attrs.Name ?? '', aliases: [] };
+          at.set(`vhosts[${i}].name`, child.attrs.Name !== undefined ? attrWhere('vhosts.xml', child, 'Name') : where('vhosts.xml', child));
+          for (const a of Object.keys(child.attrs)) if (a !== 'Name') fail('vhosts.xml', child, `unknown attribute ${a} on <Vhost>; expected Name`);
+          for (const c of child.children) {
+            if (c.name === 'Alias') {
+              noAttrs('vhosts.xml', c, fail);
+              at.set(`vhosts[${i}].aliases[${v.aliases?.length}]`, where('vhosts.xml', c));
+              v.aliases?.push(c.text);
+            } else if (c.name === 'Options') {
+              if (v.options) fail('vhosts.xml', c, 'duplicate <Options>');
+              v.options = readOptions('vhosts.xml', c, `vhosts[${i}].options`, at, fail);
+            } else fail('vhosts.xml', c, `unknown element <${c.name}> in <Vhost>; expected <Alias> or <Options>`);
+          }
+          // The directory is named as the vhost is written (case kept: file systems may care).
+          const name = v.name.trim();
+          if (name && !/[\\/]|^\.\.?$/.test(name)) {
+            const rules = read(rulesPath(name), false);
+            if (rules !== null) v.rules = rules;
+          }
+          input.vhosts.push(v);
+        } else fail('vhosts.xml', child, `unknown element <${child.name}> in <Vhosts>; expected <Vhost> or <Default>`);
+      }
+    }
+  }
+
+  let config: BandwidthConfig | null = null;
+  try {
+    config = normalizeConfig(input, {
+      geoip: opts.geoip,
+      where: (key) => at.get(key) ?? { file: key.startsWith('defaults') ? 'server.xml' : 'vhosts.xml', path: key },
+      rulesFile: (i, name) => rulesPath(input.vhosts[i]?.name.trim() || name),
+    });
+  } catch (e) {
+    if (e instanceof ConfigErrors) errors.push(...e.errors);
+    else throw e;
+  }
+  if (errors.length > 0 || config === null) {
+    const order = ['server.xml', 'vhosts.xml'];
+    const rank = (f: string): number => (order.includes(f) ? order.indexOf(f) : order.length);
+    errors.sort((a, b) => rank(a.file) - rank(b.file) || a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+    throw new ConfigErrors(errors);
+  }
+  return config;
+}
+
+/** `svc/<vhost name>/throttling.txt`, relative to the config directory (SPEC §1). */
+export function rulesPath(vhost: string): string {
+  return path.join('svc', vhost, 'throttling.txt');
+}
+
+const where = (file: string, el: XmlElement): Where => ({ file, line: el.line, column: el.column, path: el.path });
+const attrWhere = (file: string, el: XmlElement, a: string): Where => ({ file, ...(el.attrAt[a] ?? { line: el.line, column: el.column }), path: `${el.path}/@${a}` });
+
+type Fail = (file: string, el: XmlElement, message: string) => void;
+
+function noAttrs(file: string, el: XmlElement, fail: Fail, allowed: string[] = []): void {
+  for (const a of Object.keys(el.attrs)) {
+    if (!allowed.includes(a)) fail(file, el, `unknown attribute ${a} on <${el.name}>${allowed.length ? `; expected ${allowed.join(' or ')}` : ''}`);
+  }
+}
+
+/**
+ * Map one `<Options>` to the plain form, one key per element text or attribute, and record
+ * where each was written. Unknown elements and attributes are errors.
+ */
+function readOptions(file: string, options: XmlElement, prefix: string, at: Map<string, Where>, fail: Fail): VhostOptionsInput {
+  const out: VhostOptionsInput = {};
+  const seen = new Set<string>();
+  const once = (el: XmlElement): boolean => {
+    if (seen.has(el.path)) {
+      fail(file, el, `duplicate <${el.name}>`);
+      return false;
+    }
+    seen.add(el.path);
+    return true;
+  };
+  const text = (el: XmlElement, key: keyof VhostOptionsInput): void => {
+    if (el.text === '') return; // an empty element inherits
+    (out as Record<string, unknown>)[key] = el.text;
+    at.set(`${prefix}.${key}`, where(file, el));
+  };
+  const attr = (el: XmlElement, a: string, key: keyof VhostOptionsInput): void => {
+    const v = el.attrs[a];
+    if (v === undefined) return;
+    (out as Record<string, unknown>)[key] = v;
+    at.set(`${prefix}.${key}`, attrWhere(file, el, a));
+  };
+  const param = (el: XmlElement, key: 'bandwidth' | 'ratio' | 'boost'): void => {
+    const v = el.attrs.Param;
+    if (v === undefined) return;
+    out.params = { ...out.params, [key]: v };
+    at.set(`${prefix}.params.${key}`, attrWhere(file, el, 'Param'));
+  };
+  noAttrs(file, options, fail);
+  for (const el of options.children) {
+    if (!once(el)) continue;
+    switch (el.name) {
+      case 'TrafficCap':
+        noAttrs(file, el, fail, ['Session']);
+        text(el, 'trafficCap');
+        attr(el, 'Session', 'sessionCap');
+        break;
+      case 'CaseSensitive':
+        noAttrs(file, el, fail);
+        text(el, 'caseSensitive');
+        break;
+      case 'BandwidthThrottling':
+        noAttrs(file, el, fail);
+        for (const bt of el.children) {
+          if (!once(bt)) continue;
+          if (bt.name === 'Throttling') {
+            noAttrs(file, bt, fail, ['QueryString']);
+            text(bt, 'throttling');
+            attr(bt, 'QueryString', 'queryString');
+          } else if (bt.name === 'Settings') {
+            noAttrs(file, bt, fail);
+            for (const s of bt.children) {
+              if (!once(s)) continue;
+              if (s.name === 'Bandwidth') {
+                noAttrs(file, s, fail, ['Unit', 'Param']);
+                text(s, 'bandwidth');
+                attr(s, 'Unit', 'unit');
+                param(s, 'bandwidth');
+              } else if (s.name === 'Ratio' || s.name === 'Boost') {
+                noAttrs(file, s, fail, ['Param']);
+                const key = s.name === 'Ratio' ? 'ratio' : 'boost';
+                text(s, key);
+                param(s, key);
+              } else fail(file, s, `unknown element <${s.name}> in <Settings>; expected <Bandwidth>, <Ratio> or <Boost>`);
+            }
+          } else fail(file, bt, `unknown element <${bt.name}> in <BandwidthThrottling>; expected <Settings> or <Throttling>`);
+        }
+        break;
+      default:
+        fail(file, el, `unknown element <${el.name}> in <Options>; expected <TrafficCap>, <BandwidthThrottling> or <CaseSensitive>`);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,193 @@
+import { ConfigError, ConfigErrors } from '../errors';
+import { parseRuleList } from '../policy/parse-rule-list';
+import type { Rule } from '../policy/rule';
+import type { ThrottleSettings } from '../types';
+import type { BandwidthConfig, ConfigInput, VhostConfig, VhostOptionsInput } from './config-model';
+import { isAmount, kbpsToBytes, mbpsToBytes, parseAmount, parseUnit, toBytesPerSecond } from './units';
+
+/** Where a value was written, for errors. */
+export interface Where {
+  file: string;
+  line?: number;
+  column?: number;
+  path?: string;
+}
+
+/** How the normaliser names places in errors. */
+export interface NormalizeOptions {
+  /** Whether a `geoip` lookup exists (country-code conditions need one). */
+  geoip: boolean;
+  /**
+   * Where a logical key (`defaults.ratio`, `vhosts[1].options.params.bandwidth`,
+   * `vhosts[1].name`, `default`) was written. Plain options name the option path.
+   */
+  where?: (key: string) => Where;
+  /** The file name of a vhost's rule list in errors. */
+  rulesFile?: (index: number, name: string) => string;
+}
+
+/** Built-in defaults (SPEC §1: "Defaults are as shown"). */
+const BUILTIN: Required<Omit<VhostOptionsInput, 'params'>> = {
+  trafficCap: 0,
+  sessionCap: 0,
+  bandwidth: 1000,
+  unit: 'kbps',
+  ratio: 100,
+  boost: 5,
+  throttling: false,
+  queryString: false,
+  caseSensitive: true,
+};
+
+type Key = keyof VhostOptionsInput;
+const KEYS = Object.keys(BUILTIN).concat('params') as Key[];
+const PARAM_KEYS = ['bandwidth', 'ratio', 'boost'] as const;
+
+/**
+ * The one normalisation step for both ways in (SPEC §1): inherit VHostDefault key by key
+ * (the XML loader maps each element and attribute to its own key, so inheritance is
+ * element by element and attribute by attribute), validate, convert to bytes/s, compile
+ * rules. Collects every problem.
+ * @throws ConfigErrors
+ */
+export function normalizeConfig(input: ConfigInput, opts: NormalizeOptions): BandwidthConfig {
+  const where = opts.where ?? ((key: string): Where => ({ file: '<options>', path: `config.${key}` }));
+  const errors: ConfigError[] = [];
+  const seen = new Set<string>();
+  const report = (message: string, w: Where): void => {
+    const e = new ConfigError(message, w);
+    if (!seen.has(e.format())) {
+      seen.add(e.format());
+      errors.push(e);
+    }
+  };
+  const defaults = input.defaults ?? {};
+  checkKeys(defaults, 'defaults', where, report);
+  const vhosts: VhostConfig[] = [];
+  const names = new Set<string>();
+  const hosts = new Map<string, string>();
+  // Validate the defaults on their own too, so a bad default is reported even with no vhost.
+  resolveOptions(defaults, {}, 'defaults', 'defaults', where, report);
+  (input.vhosts ?? []).forEach((v, i) => {
+    const prefix = `vhosts[${i}]`;
+    const name = typeof v.name === 'string' ? v.name.trim().toLowerCase() : '';
+    if (!name) return report('vhost needs a Name', where(`${prefix}.name`));
+    if (names.has(name)) return report(`duplicate vhost "${name}"`, where(`${prefix}.name`));
+    names.add(name);
+    const aliases: string[] = [];
+    for (const [j, a] of (v.aliases ?? []).entries()) {
+      const alias = String(a).trim().toLowerCase();
+      if (!/^(\*\.)?[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$/.test(alias) && !/^\[[0-9a-f:.]+\]$/.test(alias)) {
+        report(`bad Alias "${a}"; expected a host name or *.domain`, where(`${prefix}.aliases[${j}]`));
+        continue;
+      }
+      const owner = hosts.get(alias);
+      if (owner !== undefined) report(`Alias "${alias}" is already used by vhost "${owner}"`, where(`${prefix}.aliases[${j}]`));
+      hosts.set(alias, name);
+      aliases.push(alias);
+    }
+    checkKeys(v.options ?? {}, `${prefix}.options`, where, report);
+    const resolved = resolveOptions(defaults, v.options ?? {}, 'defaults', `${prefix}.options`, where, report);
+    const file = opts.rulesFile ? opts.rulesFile(i, name) : `config.${prefix}.rules`;
+    let rules: Rule[] = [];
+    if (v.rules !== undefined) {
+      const text = Array.isArray(v.rules) ? v.rules.join('\n') : v.rules;
+      if (typeof text !== 'string') report('rules must be a string or an array of lines', where(`${prefix}.rules`));
+      else {
+        const parsed = parseRuleList(text, { file, unit: resolved?.settings.unit ?? 'kbps', caseInsensitive: !(resolved?.caseSensitive ?? true), geoip: opts.geoip });
+        // Rules are checked even when the options are bad, so `check` lists every error.
+        for (const e of parsed.errors) report(e.message, { file: e.file, line: e.line, column: e.column });
+        rules = parsed.rules;
+      }
+    }
+    if (resolved) vhosts.push({ name, aliases, ...resolved, rules, rulesFile: v.rules !== undefined ? file : null });
+  });
+  let defaultVhost: string | null = null;
+  if (input.default !== undefined && input.default !== '') {
+    const d = String(input.default).trim().toLowerCase();
+    if (!names.has(d)) report(`<Default> names "${d}", which is not a vhost`, where('default'));
+    else defaultVhost = d;
+  }
+  if (errors.length > 0) throw new ConfigErrors(errors);
+  return { vhosts, defaultVhost };
+}
+
+type Resolved = Omit<VhostConfig, 'name' | 'aliases' | 'rules' | 'rulesFile'>;
+
+function checkKeys(o: object, prefix: string, where: (k: string) => Where, report: (m: string, w: Where) => void): void {
+  if (typeof o !== 'object' || o === null) return report('options must be an object', where(prefix));
+  for (const k of Object.keys(o)) {
+    if (!KEYS.includes(k as Key)) report(`unknown option "${k}"; expected one of ${KEYS.join(', ')}`, where(`${prefix}.${k}`));
+  }
+  const params = (o as VhostOptionsInput).params;
+  if (params !== undefined) {
+    for (const k of Object.keys(params)) {
+      if (!(PARAM_KEYS as readonly string[]).includes(k)) report(`unknown param "${k}"; expected bandwidth, ratio or boost`, where(`${prefix}.params.${k}`));
+    }
+  }
+}
+
+function resolveOptions(
+  base: VhostOptionsInput,
+  own: VhostOptionsInput,
+  basePrefix: string,
+  ownPrefix: string,
+  where: (k: string) => Where,
+  report: (m: string, w: Where) => void,
+): Resolved | null {
+  let ok = true;
+  const pick = <K extends Exclude<Key, 'params'>>(k: K): { value: unknown; at: Where | null } => {
+    if (own[k] !== undefined) return { value: own[k], at: where(`${ownPrefix}.${k}`) };
+    if (base[k] !== undefined) return { value: base[k], at: where(`${basePrefix}.${k}`) };
+    return { value: BUILTIN[k], at: null };
+  };
+  const amount = (k: 'trafficCap' | 'sessionCap' | 'bandwidth' | 'ratio' | 'boost', what: string): number => {
+    const { value, at } = pick(k);
+    const n = typeof value === 'number' ? (isAmount(value) ? value : null) : typeof value === 'string' ? parseAmount(value) : null;
+    if (n === null) {
+      ok = false;
+      report(`bad ${what} ${show(value)}; expected a non-negative number (at most 1e15)`, at ?? where(`${ownPrefix}.${k}`));
+      return 0;
+    }
+    return n;
+  };
+  const flag = (k: 'throttling' | 'queryString' | 'caseSensitive', what: string): boolean => {
+    const { value, at } = pick(k);
+    if (typeof value === 'boolean') return value;
+    const t = typeof value === 'string' ? value.trim().toUpperCase() : '';
+    if (t === 'ON') return true;
+    if (t === 'OFF') return false;
+    ok = false;
+    report(`bad ${what} ${JSON.stringify(value)}; expected ON or OFF`, at ?? where(`${ownPrefix}.${k}`));
+    return false;
+  };
+  const unitPick = pick('unit');
+  const unit = typeof unitPick.value === 'string' ? parseUnit(unitPick.value) : null;
+  if (unit === null) {
+    ok = false;
+    report(`unknown unit ${JSON.stringify(unitPick.value)}; expected kbps, mbps, bytes, kb or mb`, unitPick.at ?? where(`${ownPrefix}.unit`));
+  }
+  const trafficCap = mbpsToBytes(amount('trafficCap', 'TrafficCap'));
+  const sessionCap = kbpsToBytes(amount('sessionCap', 'TrafficCap Session'));
+  const bandwidth = toBytesPerSecond(amount('bandwidth', 'Bandwidth'), unit ?? 'kbps');
+  const ratio = amount('ratio', 'Ratio');
+  const boost = amount('boost', 'Boost');
+  const params: ThrottleSettings['params'] = {};
+  for (const k of PARAM_KEYS) {
+    const value = own.params?.[k] ?? base.params?.[k];
+    if (value === undefined) continue;
+    const at = own.params?.[k] !== undefined ? where(`${ownPrefix}.params.${k}`) : where(`${basePrefix}.params.${k}`);
+    if (typeof value !== 'string' || !/^[^\s&=#?]+$/.test(value)) {
+      ok = false;
+      report(`bad Param ${JSON.stringify(value)}; expected a query-string key without spaces, &, =, # or ?`, at);
+    } else params[k] = value;
+  }
+  const throttling = flag('throttling', 'Throttling');
+  const queryString = flag('queryString', 'Throttling QueryString');
+  const caseSensitive = flag('caseSensitive', 'CaseSensitive');
+  if (!ok) return null;
+  return { trafficCap, sessionCap, settings: { bandwidth, unit: unit ?? 'kbps', ratio, boost, params }, throttling, queryString, caseSensitive };
+}
+
+/** A value as written: strings quoted, numbers (NaN included) as they print. */
+const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));

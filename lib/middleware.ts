@@ -1,0 +1,135 @@
+import type { EventEmitter } from 'node:events';
+import { debuglog } from 'node:util';
+import type { Context, Next } from 'koa';
+import type { BandwidthConfig, VhostConfig } from './config/config-model';
+import { LiveConfig } from './config/live-config';
+import { normalizeOptions, type BandwidthOptions, type NormalizedOptions } from './options';
+import { resolvePlan, type ResolveExtras, type RouteOverride } from './policy/resolve-plan';
+import { takeBtParams } from './policy/take-bt-params';
+import { respond } from './respond';
+import type { Plan, RequestFacts } from './types';
+
+const debug = debuglog('koa-bandwidth');
+
+/** What the middleware shares with `respond()` and the meter. */
+export interface BandwidthRuntime {
+  options: NormalizedOptions;
+  config: LiveConfig;
+}
+
+/**
+ * Per-request state, at `ctx.bandwidth` for requests on a configured vhost (absent for
+ * hosts that match none: they pass through untouched).
+ */
+export class BandwidthState {
+  /** The plan in force; replaced (never mutated) when a route override arrives. */
+  plan: Plan;
+  /** The route override set by `route()`, if any. */
+  override: RouteOverride | null = null;
+
+  constructor(
+    readonly vhost: VhostConfig,
+    readonly facts: RequestFacts,
+    /** The query string as the client sent it, BT params included. */
+    readonly originalQuerystring: string,
+    private readonly runtime: BandwidthRuntime,
+    private readonly extras: ResolveExtras,
+  ) {
+    this.plan = resolvePlan(facts, vhost, null, runtime.options.limits, extras);
+  }
+
+  /** Apply a route override (SPEC §3: `query > route > rules > settings`). */
+  setOverride(override: RouteOverride): Plan {
+    this.override = override;
+    this.plan = resolvePlan(this.facts, this.vhost, override, this.runtime.options.limits, this.extras);
+    return this.plan;
+  }
+}
+
+declare module 'koa' {
+  interface DefaultContext {
+    /** koa-bandwidth's state for this request; undefined on hosts that match no vhost. */
+    bandwidth?: BandwidthState;
+  }
+}
+
+/** The middleware returned by `bandwidth()`, with its controls. */
+export interface BandwidthMiddleware {
+  (ctx: Context, next: Next): Promise<void>;
+  /** `reload` (BandwidthConfig) and `error` (ConfigErrors of a rejected change). */
+  readonly events: EventEmitter;
+  /** Re-read the config now; rejects with ConfigErrors and keeps the old config when invalid. */
+  reload(): Promise<BandwidthConfig>;
+  /** The config in force. */
+  readonly config: BandwidthConfig;
+  /** Stop watching the config directory. */
+  close(): Promise<void>;
+  /** The runtime shared with `respond()`. */
+  readonly runtime: BandwidthRuntime;
+}
+
+/**
+ * Bandwidth control for a Koa media server: resolves each request's throttle plan from the
+ * vhost config (SPEC §1–3), strips the BT params from the query downstream sees, and meters
+ * the response.
+ *
+ * @example
+ * ```ts
+ * const app = new Koa();
+ * const bw = bandwidth({ conf: './conf' });
+ * bw.events.on('error', (err) => console.error(err.message));
+ * app.use(bw);
+ * ```
+ * @throws OptionError for bad options, ConfigErrors for a bad config at startup.
+ */
+export function bandwidth(opts: BandwidthOptions): BandwidthMiddleware {
+  const options = normalizeOptions(opts);
+  const config = new LiveConfig(options);
+  const runtime: BandwidthRuntime = { options, config };
+  const extras: ResolveExtras = {
+    geoip: options.geoip,
+    onQueryValue: (field, raw, outcome) => debug('query %s value %j %s', field, raw, outcome),
+  };
+
+  async function bandwidthMiddleware(ctx: Context, next: Next): Promise<void> {
+    const vhost = config.table.lookup(hostOf(ctx));
+    if (vhost === null) return next();
+    const originalQuerystring = ctx.querystring;
+    const { querystring, query } = takeBtParams(vhost, originalQuerystring);
+    // Downstream (ctx.url, ctx.querystring, ctx.query) sees the stripped query; ctx.originalUrl
+    // keeps what the client sent, as Koa promises (SPEC §3).
+    if (querystring !== originalQuerystring) ctx.querystring = querystring;
+    const facts: RequestFacts = { ip: ctx.ip ?? '', path: decodePath(ctx.path), headers: ctx.headers, query };
+    const state = new BandwidthState(vhost, facts, originalQuerystring, runtime, extras);
+    ctx.bandwidth = state;
+    await next();
+    await respond(ctx, state, runtime);
+  }
+
+  return Object.defineProperties(bandwidthMiddleware, {
+    events: { value: config, enumerable: true },
+    reload: { value: () => config.reload() },
+    close: { value: async () => config.close() },
+    config: { get: () => config.table.config, enumerable: true },
+    runtime: { value: runtime },
+  }) as unknown as BandwidthMiddleware;
+}
+
+/** `ctx.host` honours X-Forwarded-Host under `app.proxy` and `:authority` on HTTP/2. */
+function hostOf(ctx: Context): string | undefined {
+  try {
+    return ctx.host;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Conditions match the decoded path; a malformed escape keeps the raw path. */
+function decodePath(p: string): string {
+  if (!p.includes('%')) return p;
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    return p;
+  }
+}

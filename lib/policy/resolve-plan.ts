@@ -1,0 +1,130 @@
+import type { VhostConfig } from '../config/config-model';
+import { toBytesPerSecond as toBytes } from '../config/units';
+import type { BandwidthSpec, Plan, RequestFacts } from '../types';
+import { MatchContext, type GeoIp } from './match-context';
+import type { Rule } from './rule';
+
+/** A route's override (SPEC §3), already validated and converted to bytes/s. */
+export interface RouteOverride {
+  bandwidth?: BandwidthSpec;
+  /** Percent. */
+  ratio?: number;
+  /** Seconds. */
+  boost?: number;
+}
+
+/** The most a query string may ask for (SPEC §3: values are clamped). */
+export interface QueryLimits {
+  /** bytes/s */
+  bandwidth: number;
+  /** percent */
+  ratio: number;
+  /** seconds */
+  boost: number;
+}
+
+/** Default query limits: 1 Gbit/s, 1000 %, 600 s. */
+export const DEFAULT_LIMITS: Readonly<QueryLimits> = Object.freeze({ bandwidth: 125_000_000, ratio: 1000, boost: 600 });
+
+/** Extra inputs of the resolver that are not request facts. */
+export interface ResolveExtras {
+  geoip?: GeoIp;
+  /** Called for each query value that is ignored or clamped (debuglog). */
+  onQueryValue?: (field: string, raw: string, outcome: 'ignored' | 'clamped') => void;
+}
+
+/**
+ * Resolve a request's plan (SPEC §3). Pure: plain data in, a frozen Plan out.
+ * Precedence `query > route > rules > settings`; any `no` (rule or route) means no BT; BT
+ * applies only when a rule matched, the route gave a field or the query gave one.
+ * Session and TrafficCap always come from the vhost.
+ *
+ * @example
+ * const plan = resolvePlan({ ip: '192.168.1.1', path: '/a.mp4', headers: {}, query: {} }, vhost, null, DEFAULT_LIMITS);
+ */
+export function resolvePlan(facts: RequestFacts, vhost: VhostConfig, route: RouteOverride | null, limits: QueryLimits, extras: ResolveExtras = {}): Plan {
+  const off = noBt(vhost, null);
+  if (!vhost.throttling) return off;
+  const rule = firstMatch(vhost.rules, new MatchContext(facts, extras.geoip));
+  const ruleRef = rule ? { line: rule.line, text: rule.text } : null;
+  if (rule?.bandwidth?.kind === 'no' || route?.bandwidth?.kind === 'no') return noBt(vhost, ruleRef);
+
+  const q = vhost.queryString ? readQuery(facts, vhost, limits, extras) : {};
+  const givenByQuery = q.bandwidth !== undefined || q.ratio !== undefined || q.boost !== undefined;
+  const givenByRoute = route !== null && (route.bandwidth !== undefined || route.ratio !== undefined || route.boost !== undefined);
+  if (!rule && !givenByQuery && !givenByRoute) return noBt(vhost, null);
+
+  const s = vhost.settings;
+  const spec: BandwidthSpec = q.bandwidth !== undefined ? { kind: 'fixed', bytesPerSecond: q.bandwidth } : (route?.bandwidth ?? rule?.bandwidth ?? { kind: 'fixed', bytesPerSecond: s.bandwidth });
+  const ratio = q.ratio ?? route?.ratio ?? rule?.ratio ?? s.ratio;
+  const boostSeconds = q.boost ?? route?.boost ?? rule?.boost ?? s.boost;
+  // `x` falls back to <Settings>, `Nx` to N, until the probe supplies the encoding rate (SPEC §2).
+  const bandwidth = spec.kind === 'fixed' ? spec.bytesPerSecond : spec.kind === 'dynamic' ? (spec.fallbackBytesPerSecond ?? s.bandwidth) : s.bandwidth;
+  const rate = (bandwidth * ratio) / 100;
+  return Object.freeze({
+    vhost: vhost.name,
+    throttle: true,
+    rule: ruleRef,
+    bandwidth,
+    ratio,
+    boostSeconds,
+    boostBytes: boostSeconds * rate,
+    rate,
+    dynamic: spec.kind === 'dynamic',
+    sessionCap: vhost.sessionCap,
+    trafficCap: vhost.trafficCap,
+  });
+}
+
+/**
+ * Apply a probed encoding rate to a dynamic plan (`x`, `Nx`): bandwidth becomes the
+ * encoding rate in bytes/s, and rate and boost bytes follow. Null keeps the fallback.
+ */
+export function withEncodingRate(plan: Plan, bitsPerSecond: number | null): Plan {
+  if (!plan.dynamic || !plan.throttle || bitsPerSecond === null || !Number.isFinite(bitsPerSecond) || bitsPerSecond <= 0) return plan;
+  const bandwidth = bitsPerSecond / 8;
+  const rate = (bandwidth * plan.ratio) / 100;
+  return Object.freeze({ ...plan, bandwidth, rate, boostBytes: plan.boostSeconds * rate });
+}
+
+function firstMatch(rules: readonly Rule[], m: MatchContext): Rule | null {
+  for (const r of rules) if (r.condition(m)) return r;
+  return null;
+}
+
+function noBt(vhost: VhostConfig, rule: Plan['rule']): Plan {
+  return Object.freeze({
+    vhost: vhost.name,
+    throttle: false,
+    rule,
+    bandwidth: null,
+    ratio: 100,
+    boostSeconds: 0,
+    boostBytes: 0,
+    rate: null,
+    dynamic: false,
+    sessionCap: vhost.sessionCap,
+    trafficCap: vhost.trafficCap,
+  });
+}
+
+/** Query values are client input: non-numbers are ignored, big numbers clamped (SPEC §3). */
+function readQuery(facts: RequestFacts, vhost: VhostConfig, limits: QueryLimits, extras: ResolveExtras): { bandwidth?: number; ratio?: number; boost?: number } {
+  const out: { bandwidth?: number; ratio?: number; boost?: number } = {};
+  const unitBytes = vhost.settings.unit;
+  for (const field of ['bandwidth', 'ratio', 'boost'] as const) {
+    const raw = facts.query[field];
+    if (raw === undefined || vhost.settings.params[field] === undefined) continue;
+    const t = raw.trim();
+    const n = t === '' ? NaN : Number(t);
+    if (!Number.isFinite(n) || n < 0) {
+      extras.onQueryValue?.(field, raw, 'ignored');
+      continue;
+    }
+    const value = field === 'bandwidth' ? toBytes(n, unitBytes) : n;
+    const limit = limits[field];
+    if (value > limit) extras.onQueryValue?.(field, raw, 'clamped');
+    out[field] = Math.min(value, limit);
+  }
+  return out;
+}

@@ -1,0 +1,16 @@
+import type { BandwidthSpec } from '../types';
+import type { Condition } from './condition';
+
+/** One compiled line of a `throttling.txt` (SPEC §2). Omitted fields are undefined. */
+export interface Rule {
+  /** 1-based line in its file. */
+  line: number;
+  /** The line as written, trimmed, for `explain` and logs. */
+  text: string;
+  condition: Condition;
+  bandwidth?: BandwidthSpec;
+  /** Percent. */
+  ratio?: number;
+  /** Seconds. */
+  boost?: number;
+}

@@ -1,0 +1,96 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { explainCommand } from '../../lib/cli/explain';
+import { run } from './cli';
+
+const root = path.join(__dirname, '..', '..');
+const conf = path.join(root, 'test', 'fixtures', 'conf', 'valid');
+
+async function explain(args: string[]): Promise<Record<string, unknown>> {
+  const r = await run(['explain', '--conf', conf, ...args]);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(r.stdout.endsWith('\n')).toBe(true);
+  return JSON.parse(r.stdout);
+}
+
+const KEYS = ['vhost', 'throttle', 'rule', 'bandwidthKbps', 'ratio', 'boostSeconds', 'boostBytes', 'dynamic', 'sessionCapKbps', 'trafficCapMbps', 'url'];
+
+describe('koa-bandwidth explain', () => {
+  it('prints exactly the SPEC fields', async () => {
+    expect(Object.keys(await explain(['--url', '/a.mp4']))).toEqual(KEYS);
+  });
+
+  it.each<[string, string[], Record<string, unknown>]>([
+    ['$IP[192.168.1.1], 2000, 150, 3', ['--url', '/a.mp4', '--ip', '192.168.1.1'], { vhost: 'www.example.com', throttle: true, rule: { line: 5, text: '$IP[192.168.1.1], 2000, 150, 3' }, bandwidthKbps: 3000, ratio: 150, boostSeconds: 3, boostBytes: 1_125_000, dynamic: false, sessionCapKbps: 0, trafficCapMbps: 0, url: '/a.mp4' }],
+    ['!HEADER[referer], 800', ['--url', '/a.mp4', '--host', 'www.example.com'], { throttle: true, rule: { line: 8, text: '!HEADER[referer], 800' }, bandwidthKbps: 800, ratio: 100, boostSeconds: 5, boostBytes: 500_000 }],
+    ['HEADER[cookie], , , 10', ['--url', '/a.mp4', '--header', 'Referer: r', '--header', 'Cookie: a=1'], { rule: { line: 11, text: 'HEADER[cookie], , , 10' }, bandwidthKbps: 1000, boostSeconds: 10, boostBytes: 1_250_000 }],
+    ['$URL[*.m4a], no', ['--url', '/a.m4a', '--header', 'Referer: r'], { throttle: false, rule: { line: 14, text: '$URL[*.m4a], no' }, bandwidthKbps: null, boostBytes: 0 }],
+    ['$URL[/vod/*.mp4], 1000x, 120, 5', ['--url', 'http://vod.example.com/vod/a.mp4', '--header', 'User-Agent: ua'], { vhost: 'vod.example.com', dynamic: true, bandwidthKbps: 1200, ratio: 120, sessionCapKbps: 2000, trafficCapMbps: 50 }],
+    ['!HEADER[user-agent], 500x', ['--url', '/a.mp4', '--host', 'vod.example.com'], { dynamic: true, bandwidthKbps: 500, rule: { line: 5, text: '!HEADER[user-agent], 500x' } }],
+    ['$URL[/low_quality/*], x, 200', ['--url', '/low_quality/a.mp4', '--host', 'vod.example.com', '--header', 'User-Agent: ua'], { dynamic: true, bandwidthKbps: 2000, ratio: 200 }],
+    ['?myboost=10&mybandwidth=1&myratio=130', ['--url', 'http://www.winesoft.co.kr/video/sample.wmv?myboost=10&mybandwidth=1&myratio=130'], { vhost: 'www.winesoft.co.kr', throttle: true, rule: null, bandwidthKbps: 1300, ratio: 130, boostSeconds: 10, url: '/video/sample.wmv' }],
+    ['?myratio=150', ['--url', 'http://www.winesoft.co.kr/video/sample.wmv?myratio=150'], { bandwidthKbps: 3000, ratio: 150, boostSeconds: 3, url: '/video/sample.wmv' }],
+    ['?mybandwidth=2000&myratio=130&myboost=10', ['--url', '/video.mp4?mybandwidth=2000&myratio=130&myboost=10', '--host', 'www.winesoft.co.kr'], { url: '/video.mp4' }],
+    ['?tag=3277&myboost=10&date=20130726', ['--url', '/video.mp4?tag=3277&myboost=10&date=20130726', '--host', 'www.winesoft.co.kr'], { url: '/video.mp4?tag=3277&date=20130726', boostSeconds: 10, bandwidthKbps: 2000 }],
+  ])('explains %s', async (_what, args, want) => {
+    expect(await explain(args)).toMatchObject(want);
+  });
+
+  it('probes --file for x rates', async () => {
+    const seen: string[] = [];
+    let out = '';
+    const code = await explainCommand(['--conf', conf, '--url', '/vod/a.mp4', '--host', 'vod.example.com', '--header', 'User-Agent: ua', '--file', '/media/a.mp4'], { stdout: (t) => void (out += t), stderr: () => {} }, {
+      probe: async (file) => {
+        seen.push(file);
+        return { bitrate: 2_500_000 };
+      },
+    });
+    expect(code).toBe(0);
+    expect(seen).toEqual(['/media/a.mp4']);
+    expect(JSON.parse(out)).toMatchObject({ dynamic: true, bandwidthKbps: 3000, boostBytes: 1_875_000 });
+  });
+
+  it('keeps the fallback when the probe finds no rate', async () => {
+    let out = '';
+    await explainCommand(['--conf', conf, '--url', '/vod/a.mp4', '--host', 'vod.example.com', '--header', 'User-Agent: ua', '--file', 'x.mp4'], { stdout: (t) => void (out += t), stderr: () => {} }, { probe: async () => ({ bitrate: null }) });
+    expect(JSON.parse(out)).toMatchObject({ dynamic: true, bandwidthKbps: 1200 });
+  });
+
+  it('takes the host from a Host header too', async () => {
+    expect((await explain(['--url', '/a.mp4', '--header', 'Host: www.winesoft.co.kr'])).vhost).toBe('www.winesoft.co.kr');
+  });
+
+  it('uses the <Default> vhost when no host is given', async () => {
+    expect((await explain(['--url', '/a?x=1'])).vhost).toBe('www.example.com');
+  });
+
+  it('prints a null vhost and no BT for a host that matches nothing', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'kbw-explain-'));
+    try {
+      writeFileSync(path.join(dir, 'vhosts.xml'), '<Vhosts><Vhost Name="a.test"/></Vhosts>');
+      const r = await run(['explain', '--conf', dir, '--url', '/a?x=1', '--host', 'b.test']);
+      expect(JSON.parse(r.stdout)).toEqual({ vhost: null, throttle: false, rule: null, bandwidthKbps: null, ratio: 100, boostSeconds: 0, boostBytes: 0, dynamic: false, sessionCapKbps: 0, trafficCapMbps: 0, url: '/a?x=1' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 1 with the errors on a broken config', async () => {
+    const r = await run(['explain', '--conf', path.join(root, 'test', 'fixtures', 'conf', 'bad-ip'), '--url', '/']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/throttling\.txt:2:5: bad IP/);
+  });
+
+  it.each([[['--url', '/']], [['--conf', conf]], [['--conf', conf, '--url', '/', '--header', 'nocolon']]])('exits 2 on bad usage %j', async (args) => {
+    expect((await run(['explain', ...args])).code).toBe(2);
+  });
+
+  it('runs from the real bin', () => {
+    const r = spawnSync(process.execPath, [path.join(root, 'bin', 'koa-bandwidth.js'), 'explain', '--conf', conf, '--url', 'http://www.winesoft.co.kr/v.mp4?myratio=150&a=1'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ vhost: 'www.winesoft.co.kr', throttle: true, rule: null, bandwidthKbps: 3000, ratio: 150, boostSeconds: 3, boostBytes: 1_125_000, dynamic: false, sessionCapKbps: 0, trafficCapMbps: 0, url: '/v.mp4?a=1' });
+  });
+});

@@ -1,7 +1,9 @@
 'use strict';
 // Koa + an npm throttle package, serving files of a media dir at /<name>.
-// argv[2] is a JSON config: {port, media, lib: 'stream-throttle'|'throttle',
-// rateBps (per response, 0 = none), sharedCapBps (0 = none)}.
+// argv[2] is a JSON config: {port, media, lib: 'stream-throttle'|'throttle'|'koa-bandwidth',
+// rateBps (per response, 0 = none), sharedCapBps (0 = none), conf (koa-bandwidth's config dir)}.
+// 'koa-bandwidth' mounts the built package (dist/) in front of the same file server: the
+// fallback while `koa-bandwidth serve` is not built.
 const fs = require('node:fs');
 const path = require('node:path');
 const { pipeline } = require('node:stream');
@@ -12,12 +14,32 @@ const app = new Koa();
 
 let group = null;
 if (conf.sharedCapBps > 0) {
-  if (conf.lib !== 'stream-throttle') throw new Error(`${conf.lib} cannot express a shared cap`);
+  if (conf.lib === 'throttle') throw new Error(`${conf.lib} cannot express a shared cap`);
   const { ThrottleGroup } = require('stream-throttle');
   group = new ThrottleGroup({ rate: conf.sharedCapBps });
 }
 
+if (conf.lib === 'koa-bandwidth') {
+  // The plan comes from the middleware (SPEC §3); the metering from the package's engine,
+  // wired here the way the middleware's second half does it, for builds where that half is
+  // not wired yet.
+  const kb = require(path.join(__dirname, '..', '..', 'dist', 'lib', 'index.js'));
+  const engine = kb.createEngine();
+  app.use(kb.bandwidth({ conf: conf.conf, watch: false }));
+  app.use(async function meter(ctx, next) {
+    await next();
+    const plan = ctx.bandwidth?.plan;
+    if (!plan) return;
+    engine.wrapBody(ctx, {
+      vhost: plan.vhost, session: kb.sessionKey(ctx), ip: ctx.ip, plan, exempt: [],
+      rate: plan.throttle ? plan.rate : null, boostBytes: plan.throttle ? plan.boostBytes : 0,
+      sessionCap: plan.sessionCap, trafficCap: plan.trafficCap,
+    });
+  });
+}
+
 function throttleStream() {
+  if (conf.lib === 'koa-bandwidth') return null;
   if (group) return group.throttle();
   if (!(conf.rateBps > 0)) return null;
   if (conf.lib === 'stream-throttle') {

@@ -10,7 +10,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { SYSTEMS, ROOT, koaBandwidthAvailable, nginxVersion, tmpDir } = require('./systems');
+const { SYSTEMS, ROOT, koaBandwidthAvailable, koaBandwidthMode, nginxVersion, tmpDir } = require('./systems');
 const { streamCase, rpsCase, killAllWorkers } = require('./measure');
 const { lineChart } = require('./chart');
 const { summariseProfile } = require('./profile-summary');
@@ -212,7 +212,12 @@ async function main() {
         log(`koa-bandwidth skipped: ${d.error}`);
         continue;
       }
-      log(`--- ${system.name}`);
+      if (system.name === 'koa-bandwidth') {
+        d.via = koaBandwidthMode() === 'serve'
+          ? 'koa-bandwidth serve'
+          : 'library: bandwidth() for the plan + createEngine().wrapBody() in the Koa file server the npm peers use (serve not built)';
+      }
+      log(`--- ${system.name}${d.via ? ` (${d.via})` : ''}`);
       if (wants('accuracy')) d.accuracy = await guarded(`${system.name} accuracy`, () => accuracy(system, media));
       if (wants('shared')) {
         d.sharedCap = system.canShareCap

@@ -105,8 +105,11 @@ async function startKoaBandwidth(c, media, extra = {}) {
   if (extra.profileDir) {
     node.push('--cpu-prof', '--cpu-prof-dir', extra.profileDir, '-r', path.join(__dirname, 'exit-on-signal.js'));
   }
-  const argv = [...node, path.join(ROOT, 'bin', 'koa-bandwidth.js'), 'serve', '--conf', conf, '--media', media,
-    '--port', String(port), '--host', '127.0.0.1'];
+  const argv = koaBandwidthMode() === 'serve'
+    ? [...node, path.join(ROOT, 'bin', 'koa-bandwidth.js'), 'serve', '--conf', conf, '--media', media,
+        '--port', String(port), '--host', '127.0.0.1']
+    : [...node, path.join(__dirname, 'peer-server.js'),
+        JSON.stringify({ port, media, lib: 'koa-bandwidth', conf, rateBps: 0, sharedCapBps: 0 })];
   const srv = await launch(argv, port);
   const stop = srv.stop;
   srv.stop = async () => { await stop(); fs.rmSync(conf, { recursive: true, force: true }); };
@@ -193,8 +196,18 @@ const SYSTEMS = [
   { name: 'throttle', canShareCap: false, hasBoost: false, start: (c, m) => startPeer('throttle', c, m) },
 ];
 
-function koaBandwidthAvailable() {
-  return fs.existsSync(path.join(ROOT, 'dist', 'lib', 'cli', 'main.js'));
+/**
+ * How koa-bandwidth is run: 'serve' (the CLI, SPEC §7) once it is built; else 'library'
+ * (its middleware in the same Koa file server as the npm peers); else null (not built).
+ */
+function koaBandwidthMode() {
+  if (fs.existsSync(path.join(ROOT, 'dist', 'lib', 'cli', 'serve.js'))) return 'serve';
+  if (fs.existsSync(path.join(ROOT, 'dist', 'lib', 'index.js'))) return 'library';
+  return null;
 }
 
-module.exports = { SYSTEMS, ROOT, koaBandwidthAvailable, nginxBinary, nginxVersion, tmpDir };
+function koaBandwidthAvailable() {
+  return koaBandwidthMode() !== null;
+}
+
+module.exports = { SYSTEMS, ROOT, koaBandwidthAvailable, koaBandwidthMode, nginxBinary, nginxVersion, tmpDir };

@@ -92,6 +92,8 @@ async function streamCase(server, url, { count, windowMs, settleMs, bucketMs = 2
       slopeBps: res[0].slopeBps,
       buckets,
       bucketMs,
+      windowStart,
+      windowEnd,
       cpuSeconds: cpu1 - cpu0,
       rssBaseKiB,
       rssLoadKiB: Math.max(rssMid, rssEnd),

@@ -1,7 +1,8 @@
 'use strict';
 // Koa + an npm throttle package, serving files of a media dir at /<name>.
 // argv[2] is a JSON config: {port, media, lib: 'stream-throttle'|'throttle'|'koa-bandwidth',
-// rateBps (per response, 0 = none), sharedCapBps (0 = none), conf (koa-bandwidth's config dir)}.
+// rateBps (per response, 0 = none), sharedCapBps (0 = none), conf (koa-bandwidth's config dir),
+// engine (createEngine options, for experiments)}.
 // 'koa-bandwidth' mounts the built package (dist/) in front of the same file server: the
 // fallback while `koa-bandwidth serve` is not built.
 const fs = require('node:fs');
@@ -24,7 +25,7 @@ if (conf.lib === 'koa-bandwidth') {
   // wired here the way the middleware's second half does it, for builds where that half is
   // not wired yet.
   const kb = require(path.join(__dirname, '..', '..', 'dist', 'lib', 'index.js'));
-  const engine = kb.createEngine();
+  const engine = kb.createEngine(conf.engine ?? {});
   app.use(kb.bandwidth({ conf: conf.conf, watch: false }));
   app.use(async function meter(ctx, next) {
     await next();

@@ -15,11 +15,19 @@ function area(frame) {
   return 'other';
 }
 
-function summariseProfile(profile, top = 15) {
+/**
+ * Self time by function and by area. `span` ({fromUs, toUs}, in the profile's own clock)
+ * keeps only the samples taken inside it, e.g. the measurement window without start-up.
+ */
+function summariseProfile(profile, { top = 15, span = null } = {}) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map();
+  let t = profile.startTime;
   profile.samples.forEach((id, i) => {
-    selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+    const dt = profile.timeDeltas[i] ?? 0;
+    t += dt;
+    if (span && (t < span.fromUs || t > span.toUs)) return;
+    selfUs.set(id, (selfUs.get(id) ?? 0) + dt);
   });
   const fns = new Map();
   const areas = new Map();

@@ -122,6 +122,10 @@ function profileText(prof) {
   lines.push('by area: ' + prof.byArea.map((a) => `${a.name} ${a.pct} %`).join(', '));
   lines.push('top self time:');
   for (const f of prof.topSelf) lines.push(`  ${String(f.pct).padStart(5)} %  ${f.name}`);
+  if (prof.wholeRun) {
+    lines.push(`whole run incl. start-up and 1 connect per session (busy ${prof.wholeRun.busyMs} ms): ` +
+      prof.wholeRun.byArea.slice(0, 6).map((a) => `${a.name} ${a.pct} %`).join(', '));
+  }
   return lines.join('\n');
 }
 

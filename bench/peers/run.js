@@ -80,8 +80,11 @@ function makeMedia() {
   return dir;
 }
 
-async function withServer(system, c, media, fn, extra) {
-  const srv = await system.start(c, media, extra);
+// --engine '{"flushMs":1000}': createEngine options for koa-bandwidth in library mode (experiments).
+const engineOptions = option('engine') ? JSON.parse(option('engine')) : undefined;
+
+async function withServer(system, c, media, fn, extra = {}) {
+  const srv = await system.start(c, media, { engine: engineOptions, ...extra });
   running.add(srv);
   try {
     return await fn(srv, `http://127.0.0.1:${srv.port}`);
@@ -177,13 +180,29 @@ async function profile(media) {
   const count = P.sessionCounts[0];
   const system = SYSTEMS[0];
   const c = { rateBps: (P.sessionKbps * 1000) / 8, boostSeconds: 0, sharedCapBps: 0 };
-  await withServer(system, c, media, (srv, base) =>
-    streamCase(srv, `${base}/big.bin`, { count, windowMs: P.sessionWindowMs, settleMs: 1500 }), { profileDir: dir });
+  let r;
+  let stoppedAt;
+  await withServer(system, c, media, async (srv, base) => {
+    r = await streamCase(srv, `${base}/big.bin`, { count, windowMs: P.sessionWindowMs, settleMs: 1500 });
+    stoppedAt = Date.now();
+  }, { profileDir: dir });
   const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('no .cpuprofile written');
-  const summary = summariseProfile(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')));
+  const prof = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
   fs.rmSync(dir, { recursive: true, force: true });
-  return { workload: `${count} sessions × ${P.sessionKbps} kbps`, ...summary };
+  // The profile ends when the server exits, just after we stop it: map the window onto the
+  // profile's clock from there (to within the few ms the exit takes).
+  const span = {
+    fromUs: prof.endTime - (stoppedAt - r.windowStart) * 1000,
+    toUs: prof.endTime - (stoppedAt - r.windowEnd) * 1000,
+  };
+  const windowed = summariseProfile(prof, { span });
+  const whole = summariseProfile(prof);
+  return {
+    workload: `${count} sessions × ${P.sessionKbps} kbps, samples inside the ${P.sessionWindowMs / 1000} s window`,
+    ...windowed,
+    wholeRun: { busyMs: whole.busyMs, idleMs: whole.idleMs, byArea: whole.byArea },
+  };
 }
 
 function round(v, d = 2) {
@@ -215,7 +234,7 @@ async function main() {
       if (system.name === 'koa-bandwidth') {
         d.via = koaBandwidthMode() === 'serve'
           ? 'koa-bandwidth serve'
-          : 'library: bandwidth() for the plan + createEngine().wrapBody() in the Koa file server the npm peers use (serve not built)';
+          : `library: bandwidth() for the plan + createEngine(${engineOptions ? JSON.stringify(engineOptions) : ''}).wrapBody() in the Koa file server the npm peers use (serve not built)`;
       }
       log(`--- ${system.name}${d.via ? ` (${d.via})` : ''}`);
       if (wants('accuracy')) d.accuracy = await guarded(`${system.name} accuracy`, () => accuracy(system, media));

@@ -11,8 +11,8 @@ function esc(s) {
  * series: [{name, points: [[seconds, mbps], ...]}]; capMbps draws a dashed reference line.
  * Returns the SVG text.
  */
-function lineChart({ title, series, capMbps, width = 720, height = 360, note = '' }) {
-  const m = { l: 56, r: 150, t: 36, b: 44 };
+function lineChart({ title, series, capMbps, width = 800, height = 380, note = '' }) {
+  const m = { l: 56, r: 230, t: 48, b: 44 };
   const w = width - m.l - m.r;
   const h = height - m.t - m.b;
   const all = series.flatMap((s) => s.points);
@@ -51,7 +51,7 @@ function lineChart({ title, series, capMbps, width = 720, height = 360, note = '
     out.push(`<line x1="${m.l + w + 10}" x2="${m.l + w + 28}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="${s.points.length ? 2 : 1}" ${s.points.length ? '' : 'stroke-dasharray="2 3"'}/>`);
     out.push(`<text x="${m.l + w + 32}" y="${ly + 4}">${esc(s.name)}${s.points.length ? '' : ' (n/a)'}</text>`);
   });
-  if (note) out.push(`<text x="${m.l}" y="${m.t - 4}" fill="#666">${esc(note)}</text>`);
+  if (note) out.push(`<text x="${m.l}" y="36" fill="#666">${esc(note)}</text>`);
   out.push('</svg>');
   return out.join('\n') + '\n';
 }

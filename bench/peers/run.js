@@ -261,7 +261,7 @@ async function main() {
       name: s.name + (s.canShareCap ? '' : ' (no shared cap)'),
       points: details[s.name].sharedCap?.series ?? [],
     }));
-    fs.writeFileSync(path.join(ROOT, 'bench', 'results', 'peers-shared-cap.svg'), lineChart({
+    if (wants('shared')) fs.writeFileSync(path.join(ROOT, 'bench', 'results', 'peers-shared-cap.svg'), lineChart({
       title: `${P.sharedSessions} sessions under one ${P.sharedCapMbps} Mbit/s cap`,
       series, capMbps: P.sharedCapMbps,
       note: `${quick ? '--quick, ' : ''}${started.toISOString().slice(0, 16)}Z, ${os.cpus().length} cores`,

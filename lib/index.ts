@@ -16,9 +16,9 @@ export { probeFile, defaultProbeCache, type ProbeFileOptions } from './media/pro
 export { probeBuffer } from './media/probe-buffer';
 export { ProbeCache } from './media/probe-cache';
 export { DEFAULT_MAX_HEADER_BYTES, type ProbeOptions } from './media/probe-media';
-export { headerInRange } from './media/header-in-range';
 export { bandwidth, BandwidthState } from './middleware';
-export type { BandwidthMiddleware, BandwidthRuntime } from './middleware';
+export type { BandwidthMiddleware } from './middleware';
+export type { BandwidthRuntime } from './runtime';
 export { route } from './route';
 export type { RouteOptions } from './route';
 export type { BandwidthOptions, Logger } from './options';

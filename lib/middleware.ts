@@ -2,20 +2,17 @@ import type { EventEmitter } from 'node:events';
 import { debuglog } from 'node:util';
 import type { Context, Next } from 'koa';
 import type { BandwidthConfig, VhostConfig } from './config/config-model';
-import { LiveConfig } from './config/live-config';
-import { normalizeOptions, type BandwidthOptions, type NormalizedOptions } from './options';
+import { normalizeOptions, type BandwidthOptions } from './options';
+import { BandwidthRuntime, UNMATCHED } from './runtime';
+import { observeResponse } from './observe/observe-response';
+import { sessionKey } from './session-key';
 import { resolvePlan, type ResolveExtras, type RouteOverride } from './policy/resolve-plan';
 import { takeBtParams } from './policy/take-bt-params';
 import { respond } from './respond';
-import type { Plan, RequestFacts } from './types';
+import type { CapStore, Plan, RequestFacts, StatsSnapshot } from './types';
 
 const debug = debuglog('koa-bandwidth');
 
-/** What the middleware shares with `respond()` and the meter. */
-export interface BandwidthRuntime {
-  options: NormalizedOptions;
-  config: LiveConfig;
-}
 
 /**
  * Per-request state, at `ctx.bandwidth` for requests on a configured vhost (absent for
@@ -62,7 +59,11 @@ export interface BandwidthMiddleware {
   reload(): Promise<BandwidthConfig>;
   /** The config in force. */
   readonly config: BandwidthConfig;
-  /** Stop watching the config directory. */
+  /** Per-vhost and per-session figures: bytes, rates, sessions, plans (issue 7). */
+  stats(): StatsSnapshot;
+  /** The store that shares TrafficCap (memory unless one was given). */
+  readonly store: CapStore;
+  /** Stop watching the config directory, end metered bodies, release the store. */
   close(): Promise<void>;
   /** The runtime shared with `respond()`. */
   readonly runtime: BandwidthRuntime;
@@ -84,8 +85,8 @@ export interface BandwidthMiddleware {
  */
 export function bandwidth(opts: BandwidthOptions): BandwidthMiddleware {
   const options = normalizeOptions(opts);
-  const config = new LiveConfig(options);
-  const runtime: BandwidthRuntime = { options, config };
+  const runtime = new BandwidthRuntime(options);
+  const config = runtime.config;
   const extras: ResolveExtras = {
     geoip: options.geoip,
     onQueryValue: (field, raw, outcome) => debug('query %s value %j %s', field, raw, outcome),
@@ -93,7 +94,12 @@ export function bandwidth(opts: BandwidthOptions): BandwidthMiddleware {
 
   async function bandwidthMiddleware(ctx: Context, next: Next): Promise<void> {
     const vhost = config.table.lookup(hostOf(ctx));
-    if (vhost === null) return next();
+    if (vhost === null) {
+      // Unknown hosts pass through unmetered, counted under one fixed name (SPEC §1, issue 7).
+      await next();
+      observeResponse(ctx, UNMATCHED, runtime.sessionId(sessionKey(ctx, options.session)), null, null, runtime);
+      return;
+    }
     const originalQuerystring = ctx.querystring;
     const { querystring, query } = takeBtParams(vhost, originalQuerystring);
     // Downstream (ctx.url, ctx.querystring, ctx.query) sees the stripped query; ctx.originalUrl
@@ -109,7 +115,9 @@ export function bandwidth(opts: BandwidthOptions): BandwidthMiddleware {
   return Object.defineProperties(bandwidthMiddleware, {
     events: { value: config, enumerable: true },
     reload: { value: () => config.reload() },
-    close: { value: async () => config.close() },
+    close: { value: () => runtime.close() },
+    stats: { value: () => runtime.stats() },
+    store: { value: runtime.store, enumerable: true },
     config: { get: () => config.table.config, enumerable: true },
     runtime: { value: runtime },
   }) as unknown as BandwidthMiddleware;

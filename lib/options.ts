@@ -28,7 +28,7 @@ export interface BandwidthOptions {
   maxHeaderBytes?: number;
   /** A pino-compatible logger. Default: silent. */
   logger?: Logger;
-  /** Milliseconds clock, for tests. Default `Date.now`. */
+  /** Monotonic milliseconds clock for the meter, for tests. Default `performance.now`. */
   clock?: () => number;
 }
 
@@ -112,7 +112,7 @@ export function normalizeOptions(opts: BandwidthOptions | undefined): Normalized
   if (typeof logger !== 'object' || logger === null || !['debug', 'info', 'warn', 'error'].every((m) => typeof (logger as unknown as Record<string, unknown>)[m] === 'function')) {
     throw new OptionError('logger', 'a pino-compatible logger with debug, info, warn and error', logger);
   }
-  const clock = opts.clock ?? Date.now;
+  const clock = opts.clock ?? (() => performance.now());
   if (typeof clock !== 'function') throw new OptionError('clock', 'a function returning milliseconds', clock);
 
   return {

@@ -30,6 +30,8 @@ export interface EngineOptions {
 export interface MeterInput {
   vhost: string;
   session: SessionKey;
+  /** The id stats and records show for the session; default `s<n>`. */
+  sessionId?: string;
   /** BT rate, bytes/s; null (or ≤ 0) = no BT. */
   rate: number | null;
   boostBytes: number;
@@ -129,11 +131,14 @@ export function createEngine(opts: EngineOptions = {}): Engine {
       const rate = input.rate != null && input.rate > 0 ? input.rate : null;
       if (rate === null && !(input.sessionCap > 0) && !(input.trafficCap > 0)) return false;
       const length = ctx.response.length;
+      // Nothing to meter in an empty body; a body already metered is not metered twice.
+      if (length === 0 || ctx.body instanceof MeteredBody) return false;
       const src = sourceOf(ctx.body, length);
       if (!src) return false;
       const body = new MeteredBody(scheduler, src.source, {
         vhost: input.vhost,
         session: input.session,
+        ...(input.sessionId !== undefined ? { sessionId: input.sessionId } : {}),
         ip: input.ip,
         rate,
         boostBytes: input.boostBytes,

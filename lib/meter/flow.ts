@@ -14,6 +14,8 @@ export type SessionKey = object | string;
 export interface FlowSpec {
   vhost: string;
   session: SessionKey;
+  /** The id stats show for the session; default `s<n>`. */
+  sessionId?: string;
   ip: string;
   /** BT rate, bytes/s; null = no BT. */
   rate: number | null;

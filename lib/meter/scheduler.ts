@@ -39,7 +39,7 @@ export class Scheduler {
     v.cap = spec.trafficCap;
     let s = v.sessions.get(spec.session);
     if (!s) {
-      s = new Session(`s${++this.nextSessionId}`, spec.session, v, spec.ip);
+      s = new Session(spec.sessionId ?? `s${++this.nextSessionId}`, spec.session, v, spec.ip);
       v.sessions.set(spec.session, s);
       this.sessionCount++;
     }

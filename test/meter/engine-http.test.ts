@@ -5,7 +5,7 @@ import { FILE_SIZE, get, listen, mediaDir, meteredApp } from './http-app';
 
 describe('engine over HTTP/1.1 on loopback', () => {
   const dir = mediaDir();
-  const { app, engine, wrapped } = meteredApp(dir);
+  const { app, engine, wrapped, pulled } = meteredApp(dir);
   const errors: Error[] = [];
   app.on('error', (e: Error) => errors.push(e));
   const server = http.createServer(app.callback());
@@ -33,6 +33,19 @@ describe('engine over HTTP/1.1 on loopback', () => {
       expect(wrapped).toEqual([false]);
       expect(r.ms).toBeLessThan(1000);
       if (method === 'HEAD') expect(r.headers['content-length']).toBe('100000');
+    });
+
+    it('leaves an empty body alone', async () => {
+      const r = await get(port, '/zero?rate=1000');
+      expect(r.bytes).toBe(0);
+      expect(r.headers['content-length']).toBe('0');
+      expect(wrapped).toEqual([false]);
+    });
+
+    it('does not meter a body twice', async () => {
+      const r = await get(port, '/buffer?rate=1000&boost=1000000&twice=1');
+      expect(r.bytes).toBe(100_000);
+      expect(wrapped).toEqual([true, false]);
     });
 
     it('leaves ctx.respond = false alone', async () => {
@@ -107,6 +120,24 @@ describe('engine over HTTP/1.1 on loopback', () => {
       expect(r.ms).toBeGreaterThan(800);
       expect(r.ms).toBeLessThan(1700);
     });
+  });
+
+  it('reads a stream body only as far as it sends it (bounded read-ahead)', async () => {
+    pulled.bytes = 0;
+    let received = 0;
+    await new Promise<void>((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/counted?rate=100000', agent: false }, (res) => {
+        res.on('data', (c: Buffer) => (received += c.length));
+        setTimeout(() => {
+          req.destroy();
+          resolve();
+        }, 1000);
+      });
+    });
+    expect(received).toBeGreaterThan(50_000);
+    expect(received).toBeLessThan(150_000);
+    // The source's own buffer (16 KiB) and one chunk at most beyond what went out.
+    expect(pulled.bytes).toBeLessThanOrEqual(received + 3 * 16_384);
   });
 
   it('reports live sessions and rates over the last second in stats()', async () => {

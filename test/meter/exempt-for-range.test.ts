@@ -16,3 +16,22 @@ describe('exemptForRange', () => {
     expect(exemptForRange(header, start, end)).toEqual(want);
   });
 });
+
+// Cases from a moov-last MP4's header ranges (front boxes, then moov at the end).
+describe('exemptForRange on a moov-last header', () => {
+  const moovLast = [{ start: 0, end: 40 }, { start: 47502, end: 49812 }];
+  it.each([
+    ['a whole-file 200', 0, 49812, moovLast],
+    ['a Range request for moov', 47000, 49812, [{ start: 502, end: 2812 }]],
+    ['a range inside moov', 48000, 48100, [{ start: 0, end: 100 }]],
+    ['a range of media data only', 1000, 40000, []],
+    ['a range across the front header', 20, 1000, [{ start: 0, end: 20 }]],
+    ['an empty range', 10, 10, []],
+  ])('%s', (_name, start, end, want) => {
+    expect(exemptForRange(moovLast, start, end)).toEqual(want);
+  });
+
+  it('has nothing to exempt for no header', () => {
+    expect(exemptForRange([], 0, 100)).toEqual([]);
+  });
+});

@@ -25,9 +25,10 @@ export function mediaDir(): string {
  * A small Koa app on the engine: the query picks the body kind and the limits
  * (`rate`, `boost`, `scap`, `vcap` in bytes/s or bytes).
  */
-export function meteredApp(dir: string, engine: Engine = createEngine()): { app: Koa; engine: Engine; wrapped: boolean[] } {
+export function meteredApp(dir: string, engine: Engine = createEngine()): { app: Koa; engine: Engine; wrapped: boolean[]; pulled: { bytes: number } } {
   const app = new Koa();
   const wrapped: boolean[] = [];
+  const pulled = { bytes: 0 };
   app.silent = true;
   app.use(async function meter(ctx, next) {
     await next();
@@ -43,6 +44,7 @@ export function meteredApp(dir: string, engine: Engine = createEngine()): { app:
       ip: ctx.ip,
     };
     wrapped.push(engine.wrapBody(ctx, input));
+    if (q.twice) wrapped.push(engine.wrapBody(ctx, input));
   });
   app.use(async (ctx) => {
     const kind = ctx.path.slice(1);
@@ -54,6 +56,7 @@ export function meteredApp(dir: string, engine: Engine = createEngine()): { app:
       ctx.length = 50_000;
     } else if (kind === 'buffer') ctx.body = Buffer.alloc(100_000, 7);
     else if (kind === 'string') ctx.body = 'é'.repeat(50_000);
+    else if (kind === 'zero') ctx.body = Buffer.alloc(0);
     else if (kind === 'json') ctx.body = { a: 'x'.repeat(1000) };
     else if (kind === 'empty') ctx.status = 204;
     else if (kind === 'not-modified') {
@@ -69,6 +72,18 @@ export function meteredApp(dir: string, engine: Engine = createEngine()): { app:
           for (let i = 0; i < 50; i++) yield Buffer.alloc(4000, i);
         })(),
       );
+    } else if (kind === 'counted') {
+      // 20 MB on demand, counting what the meter pulls from it.
+      const { Readable } = await import('node:stream');
+      let left = 20_000_000;
+      ctx.body = new Readable({
+        read() {
+          const n = Math.min(16_384, left);
+          left -= n;
+          pulled.bytes += n;
+          this.push(n ? Buffer.alloc(n) : null);
+        },
+      });
     } else if (kind === 'broken') {
       const { Readable } = await import('node:stream');
       let n = 0;
@@ -80,7 +95,7 @@ export function meteredApp(dir: string, engine: Engine = createEngine()): { app:
       });
     }
   });
-  return { app, engine, wrapped };
+  return { app, engine, wrapped, pulled };
 }
 
 export async function listen(server: http.Server | Http2Server): Promise<number> {

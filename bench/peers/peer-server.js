@@ -1,8 +1,7 @@
 'use strict';
 // Koa + an npm throttle package, serving files of a media dir at /<name>.
 // argv[2] is a JSON config: {port, media, lib: 'stream-throttle'|'throttle'|'koa-bandwidth',
-// rateBps (per response, 0 = none), sharedCapBps (0 = none), conf (koa-bandwidth's config dir),
-// engine (createEngine options, for experiments)}.
+// rateBps (per response, 0 = none), sharedCapBps (0 = none), conf (koa-bandwidth's config dir)}.
 // 'koa-bandwidth' mounts the built package (dist/) in front of the same file server: the
 // fallback while `koa-bandwidth serve` is not built.
 const fs = require('node:fs');
@@ -21,22 +20,9 @@ if (conf.sharedCapBps > 0) {
 }
 
 if (conf.lib === 'koa-bandwidth') {
-  // The plan comes from the middleware (SPEC §3); the metering from the package's engine,
-  // wired here the way the middleware's second half does it, for builds where that half is
-  // not wired yet.
-  const kb = require(path.join(__dirname, '..', '..', 'dist', 'lib', 'index.js'));
-  const engine = kb.createEngine(conf.engine ?? {});
-  app.use(kb.bandwidth({ conf: conf.conf, watch: false }));
-  app.use(async function meter(ctx, next) {
-    await next();
-    const plan = ctx.bandwidth?.plan;
-    if (!plan) return;
-    engine.wrapBody(ctx, {
-      vhost: plan.vhost, session: kb.sessionKey(ctx), ip: ctx.ip, plan, exempt: [],
-      rate: plan.throttle ? plan.rate : null, boostBytes: plan.throttle ? plan.boostBytes : 0,
-      sessionCap: plan.sessionCap, trafficCap: plan.trafficCap,
-    });
-  });
+  // The package's public entry, built: plan (SPEC §3) and metering (SPEC §5) in one middleware.
+  const { bandwidth } = require(path.join(__dirname, '..', '..', 'dist', 'lib', 'index.js'));
+  app.use(bandwidth({ conf: conf.conf, watch: false }));
 }
 
 function throttleStream() {

@@ -80,11 +80,8 @@ function makeMedia() {
   return dir;
 }
 
-// --engine '{"flushMs":1000}': createEngine options for koa-bandwidth in library mode (experiments).
-const engineOptions = option('engine') ? JSON.parse(option('engine')) : undefined;
-
 async function withServer(system, c, media, fn, extra = {}) {
-  const srv = await system.start(c, media, { engine: engineOptions, ...extra });
+  const srv = await system.start(c, media, extra);
   running.add(srv);
   try {
     return await fn(srv, `http://127.0.0.1:${srv.port}`);
@@ -234,7 +231,7 @@ async function main() {
       if (system.name === 'koa-bandwidth') {
         d.via = koaBandwidthMode() === 'serve'
           ? 'koa-bandwidth serve'
-          : `library: bandwidth() for the plan + createEngine(${engineOptions ? JSON.stringify(engineOptions) : ''}).wrapBody() in the Koa file server the npm peers use (serve not built)`;
+          : 'library: app.use(bandwidth({conf})) in the Koa file server the npm peers use (serve not built)';
       }
       log(`--- ${system.name}${d.via ? ` (${d.via})` : ''}`);
       if (wants('accuracy')) d.accuracy = await guarded(`${system.name} accuracy`, () => accuracy(system, media));

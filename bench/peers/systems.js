@@ -109,7 +109,7 @@ async function startKoaBandwidth(c, media, extra = {}) {
     ? [...node, path.join(ROOT, 'bin', 'koa-bandwidth.js'), 'serve', '--conf', conf, '--media', media,
         '--port', String(port), '--host', '127.0.0.1']
     : [...node, path.join(__dirname, 'peer-server.js'),
-        JSON.stringify({ port, media, lib: 'koa-bandwidth', conf, rateBps: 0, sharedCapBps: 0, engine: extra.engine })];
+        JSON.stringify({ port, media, lib: 'koa-bandwidth', conf, rateBps: 0, sharedCapBps: 0 })];
   const srv = await launch(argv, port);
   const stop = srv.stop;
   srv.stop = async () => { await stop(); fs.rmSync(conf, { recursive: true, force: true }); };

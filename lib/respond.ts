@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { debuglog } from 'node:util';
 import type { Context } from 'koa';
 import { mediaKind } from './media/media-kind';
+import { probeBuffer } from './media/probe-buffer';
 import { probeFile } from './media/probe-file';
 import { exemptForRange } from './meter/exempt-for-range';
 import type { MeteredBody } from './meter/metered-body';
@@ -25,16 +26,22 @@ export async function respond(ctx: Context, state: BandwidthState, runtime: Band
   let plan = state.plan;
   let exempt: ByteRange[] = [];
   const body: unknown = ctx.body;
-  // Header exemption and `x` rates matter only under BT, and need the file behind the body.
-  if (plan.throttle && isFileStream(body)) {
-    const kind = mediaKind(ctx.path);
-    const media = kind ? await probeQuietly(body.path, kind, runtime.options.maxHeaderBytes) : null;
+  // Header exemption and `x` rates matter only under BT, and need the media behind the body:
+  // the file of a file stream, or the bytes of a whole-file Buffer (an in-memory cache).
+  const kind = plan.throttle ? mediaKind(ctx.path) : null;
+  if (kind && isFileStream(body)) {
+    const media = await probeQuietly(body.path, kind, runtime.options.maxHeaderBytes);
     if (media) {
       if (plan.dynamic) plan = state.plan = withEncodingRate(plan, media.bitrate);
       const start = body.start ?? 0;
       const end = body.end === undefined || !Number.isFinite(body.end) ? Infinity : body.end + 1;
       exempt = exemptForRange(media.header, start, end);
     }
+  } else if (kind && Buffer.isBuffer(body) && !ctx.response.get('Content-Range')) {
+    // A slice (206) of a Buffer cannot be placed in its file, so only whole bodies are probed.
+    const media = await probeBuffer(body, body.length, { kind, maxHeaderBytes: runtime.options.maxHeaderBytes });
+    if (plan.dynamic) plan = state.plan = withEncodingRate(plan, media.bitrate);
+    exempt = exemptForRange(media.header, 0, body.length);
   }
   const session = sessionKey(ctx, runtime.options.session);
   const sessionId = runtime.sessionId(session);

@@ -5,7 +5,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { spawn, execFileSync } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const { setTimeout: delay } = require('node:timers/promises');
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -173,11 +173,10 @@ function nginxBinary() {
 }
 
 function nginxVersion() {
-  try {
-    return execFileSync(nginxBinary(), ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) || null;
-  } catch (err) {
-    return String(err.stderr || '').trim() || null;
-  }
+  // `nginx -v` prints to stderr
+  const r = spawnSync(nginxBinary(), ['-v'], { encoding: 'utf8' });
+  const text = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
+  return text ? text.replace(/^nginx version:\s*/, '') : null;
 }
 
 // --- Koa + npm throttle streams ---

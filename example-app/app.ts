@@ -3,10 +3,9 @@ import path from 'node:path';
 import Koa from 'koa';
 import Router from '@koa/router';
 import send from 'koa-send';
-import { bandwidth, route } from 'koa-bandwidth';
+import { bandwidth, route, statsEndpoints } from 'koa-bandwidth';
 import type { CapStore, StatsSnapshot } from 'koa-bandwidth';
 import { sendMedia } from './send-media';
-import { statsRoutes } from './stats-routes';
 
 export interface ExampleAppOptions {
   /** Config directory: server.xml, vhosts.xml, svc/<vhost>/throttling.txt. */
@@ -61,9 +60,11 @@ export function createExampleApp(opts: ExampleAppOptions): ExampleApp {
     await sendMedia(ctx, PUBLIC, ctx.path.slice('/_ui/'.length));
     ctx.set('Cache-Control', 'no-cache');
   });
-  const live = statsRoutes({ stats: () => limiter.stats(), intervalMs: opts.statsIntervalMs ?? 500 });
   app.use(ui.routes());
-  app.use(live.routes());
+  // /_bandwidth/stats (JSON), /metrics (Prometheus) and /events (SSE, the page's chart),
+  // mounted before the limiter: the page's own event stream is not media to chart.
+  const live = statsEndpoints(limiter, { intervalMs: opts.statsIntervalMs ?? 500 });
+  app.use(live);
 
   app.use(limiter);
 
@@ -86,6 +87,7 @@ export function createExampleApp(opts: ExampleAppOptions): ExampleApp {
     app,
     stats: () => limiter.stats(),
     close: async () => {
+      live.close();
       await limiter.close();
     },
   };

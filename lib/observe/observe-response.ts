@@ -15,7 +15,45 @@ export interface ResponseSink {
   publish(record: ResponseRecord): void;
 }
 
-type Writer = { write: (...a: unknown[]) => boolean; end: (...a: unknown[]) => unknown };
+type WriteFn = (chunk?: unknown, encoding?: unknown, cb?: unknown) => unknown;
+
+/** Per-response counting state, kept on the response under a symbol. */
+interface Counting {
+  counter: UnmeteredResponse;
+  write: WriteFn;
+  end: WriteFn;
+  /** HTTP/2's compat `end(chunk)` writes the chunk through `this.write`: count it once. */
+  ending: boolean;
+}
+
+const COUNTING = Symbol('koa-bandwidth.counting');
+
+type CountedResponse = { [COUNTING]: Counting; write: WriteFn; end: WriteFn; writableEnded: boolean; destroyed: boolean };
+
+function sizeOf(chunk: unknown, encoding: unknown): number {
+  if (typeof chunk === 'string') return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+  return chunk instanceof Uint8Array ? chunk.byteLength : 0;
+}
+
+// Shared functions, not closures per response: patching `res` with fresh closures and rest
+// arguments cost about a fifth of a small file's CPU in the overhead bench.
+function countingWrite(this: CountedResponse, chunk?: unknown, encoding?: unknown, cb?: unknown): unknown {
+  const c = this[COUNTING];
+  // A write after the end or on a closed response sends nothing.
+  if (!c.ending && !this.writableEnded && !this.destroyed) c.counter.add(sizeOf(chunk, encoding));
+  return c.write.call(this, chunk, encoding, cb);
+}
+
+function countingEnd(this: CountedResponse, chunk?: unknown, encoding?: unknown, cb?: unknown): unknown {
+  const c = this[COUNTING];
+  if (!this.writableEnded && !this.destroyed && typeof chunk !== 'function') c.counter.add(sizeOf(chunk, encoding));
+  c.ending = true;
+  try {
+    return c.end.call(this, chunk, encoding, cb);
+  } finally {
+    c.ending = false;
+  }
+}
 
 /**
  * Watches one response to its end, then publishes its record (issue 7). A metered body
@@ -28,28 +66,10 @@ export function observeResponse(ctx: Context, vhost: string, session: string, pl
   const res = ctx.res;
   const unmetered = body ? null : sink.openUnmetered(vhost, session, ctx.ip ?? '', plan);
   if (unmetered) {
-    const patched = res as unknown as Writer;
-    const { write, end } = patched;
-    const count = (chunk: unknown, encoding: unknown): void => {
-      if (typeof chunk === 'string') unmetered.add(Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
-      else if (chunk instanceof Uint8Array) unmetered.add(chunk.byteLength);
-    };
-    // HTTP/2's compat `end(chunk)` writes the chunk through `this.write`: count it once.
-    let ending = false;
-    patched.write = function (this: unknown, ...args: unknown[]) {
-      // A write after the end or on a closed response sends nothing.
-      if (!ending && !res.writableEnded && !res.destroyed) count(args[0], args[1]);
-      return write.apply(this, args);
-    };
-    patched.end = function (this: unknown, ...args: unknown[]) {
-      if (!res.writableEnded && !res.destroyed && typeof args[0] !== 'function') count(args[0], args[1]);
-      ending = true;
-      try {
-        return end.apply(this, args);
-      } finally {
-        ending = false;
-      }
-    };
+    const counted = res as unknown as CountedResponse;
+    counted[COUNTING] = { counter: unmetered, write: counted.write, end: counted.end, ending: false };
+    counted.write = countingWrite;
+    counted.end = countingEnd;
   }
   let finished = false;
   const done = (): void => {

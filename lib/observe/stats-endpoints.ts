@@ -61,7 +61,7 @@ export function statsEndpoints(source: MetricsSource, options: StatsEndpointsOpt
     const stream = new PassThrough();
     const send = (): void => {
       // A client that does not keep up misses snapshots rather than making us buffer them.
-      if (!stream.writableNeedDrain) stream.write(`data: ${JSON.stringify(source.stats())}\n\n`);
+      if (!stream.writableNeedDrain) stream.write(`event: stats\ndata: ${JSON.stringify(source.stats())}\n\n`);
     };
     const timer = setInterval(send, intervalMs);
     timer.unref();

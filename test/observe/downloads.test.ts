@@ -160,7 +160,8 @@ describe('stats and metrics after real downloads (koa-send, loopback HTTP)', () 
           while ((i = buf.indexOf('\n\n')) >= 0) {
             const frame = buf.slice(0, i);
             buf = buf.slice(i + 2);
-            if (frame.startsWith('data: ')) events.push(frame.slice(6));
+            const data = frame.split('\n').find((l) => l.startsWith('data: '));
+            if (data) events.push(data.slice(6));
           }
           if (Date.now() - started >= 1000) req.destroy();
         });

@@ -108,10 +108,13 @@ end
 -- processes that are not full (a full one gives its share away).
 local total2, count = 0, 0
 for _, p in ipairs(procs) do total2 = total2 + p.w; count = count + 1 end
+-- After a pause of several leases (Redis frozen, restarted, or a quiet vhost) every bucket is
+-- full, which says nothing about who is idle: size this lease by weight alone, or a process
+-- would take the others' share at once and then starve while it pays the debt back.
 local wdemand = 0
 for _, p in ipairs(procs) do
   local room = cap * p.w / total2 * leaseUs / 1000000
-  if p == me or p.tk < room then wdemand = wdemand + p.w end
+  if p == me or p.tk < room or dt > 4 * leaseUs then wdemand = wdemand + p.w end
 end
 local rate = cap * me.w / wdemand
 local waitMs = 0

@@ -241,7 +241,11 @@ export class RedisStore extends EventEmitter implements CapStore {
   /** Every call gets its own deadline: a client's own timeout may be off or long. */
   #call(key: string, args: string[]): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`Redis call timed out after ${this.#timeoutMs} ms`)), this.#timeoutMs);
+      // Timers run before I/O in each turn of the event loop: after a blocked loop (a busy or
+      // starved process) a reply may already be waiting when the timer fires. setImmediate runs
+      // after this turn's I/O, so such a reply wins and the call does not count as timed out.
+      const late = () => reject(new Error(`Redis call timed out after ${this.#timeoutMs} ms`));
+      const timer = setTimeout(() => setImmediate(late), this.#timeoutMs);
       timer.unref();
       this.#runner.run([key], args).then(
         (v) => {

@@ -43,17 +43,20 @@ if (cluster.isPrimary) {
   const send = require('koa-send');
   const { bandwidth, redisStore } = require('koa-bandwidth');
 
+  // Reconnect quickly, and never wait more than 500 ms between attempts: both clients back off
+  // to 2 s (node-redis) or 5 s (ioredis) by default, which would delay recovery by as much.
+  const backoff = (n) => Math.min(50 * 2 ** n, 500);
   const connect = async (url) => {
     if (process.env.REDIS_CLIENT === 'ioredis') {
       const { Redis } = require('ioredis');
       // Offline queue off, and no retry of commands in flight: see "Turn the client's offline queue off".
-      const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, disconnectTimeout: 100 });
+      const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: backoff, disconnectTimeout: 100 });
       client.on('error', () => {}); // the store reports outages, once per change
       await new Promise((resolve) => client.once('ready', resolve));
       return { client, close: async () => client.disconnect() };
     }
     const { createClient } = require('redis');
-    const client = createClient({ url, disableOfflineQueue: true });
+    const client = createClient({ url, disableOfflineQueue: true, socket: { reconnectStrategy: backoff } });
     client.on('error', () => {});
     await client.connect();
     return { client, close: async () => client.isOpen && client.destroy() };

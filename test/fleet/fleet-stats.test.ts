@@ -1,4 +1,4 @@
-import { bytesIn, jain, worstStall } from '../helpers/fleet-stats';
+import { bytesIn, jain, spreadBytesIn, worstStall } from '../helpers/fleet-stats';
 
 describe('the fleet measures', () => {
   it.each([
@@ -19,6 +19,22 @@ describe('the fleet measures', () => {
     ];
     expect(bytesIn(chunks, 10, 30)).toBe(6);
     expect(bytesIn(chunks, 0, 100)).toBe(15);
+  });
+
+  it.each([
+    ['a window covering every gap', 0, 40, 15],
+    ['half of the third chunk', 15, 20, 2],
+    ['the first chunk, and half of the second', 0, 5, 2],
+    ['from the third chunk on: only the last', 20, 100, 8],
+    ['nothing', 40, 50, 0],
+  ])('spreads each chunk over its gap: %s', (_name, from, to, bytes) => {
+    const chunks: Array<[number, number]> = [
+      [0, 1],
+      [10, 2],
+      [20, 4],
+      [30, 8],
+    ];
+    expect(spreadBytesIn(chunks, from, to)).toBeCloseTo(bytes, 9);
   });
 
   describe('worstStall', () => {

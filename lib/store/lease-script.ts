@@ -5,6 +5,7 @@
  * State lives in one hash per vhost, `{<prefix><vhost>}:lease`. The hash tag keeps a vhost on
  * one cluster slot. Fields:
  * - `_t`: Redis time of the last refill, µs.
+ * - `_p`: Redis time at which the last pause of more than four leases ended, µs.
  * - `<process id>`: `"<weight> <tokens> <expiresAt µs>"` for each live process, where weight is
  *   the process's active sessions and tokens its banked bytes (may be negative: a lease is
  *   handed out whole and paid back by later refills, so a grant never has to be split).
@@ -32,12 +33,15 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 
 local raw = redis.call('HGETALL', key)
 local last = now
+local pausedAt = 0
 local procs = {}
 local me = nil
 for i = 1, #raw, 2 do
   local f, v = raw[i], raw[i + 1]
   if f == '_t' then
     last = tonumber(v) or now
+  elseif f == '_p' then
+    pausedAt = tonumber(v) or 0
   else
     local w, tk, exp = string.match(v, '^(%S+) (%S+) (%S+)$')
     w, tk, exp = tonumber(w), tonumber(tk), tonumber(exp)
@@ -59,6 +63,8 @@ end
 -- Refill for the time since the last call, with the weights that held during it.
 local dt = now - last
 if dt < 0 then dt = 0 end
+-- A pause of several leases (Redis frozen or restarted): see the rate below.
+if dt > 4 * leaseUs then pausedAt = now end
 local total = 0
 for _, p in ipairs(procs) do total = total + p.w end
 local open = {}
@@ -108,16 +114,23 @@ end
 -- processes that are not full (a full one gives its share away).
 local total2, count = 0, 0
 for _, p in ipairs(procs) do total2 = total2 + p.w; count = count + 1 end
+-- A full bucket means idle only if its process has stopped asking: one that leased within
+-- the last two leases is just between calls. And for 8 leases after a pause (Redis frozen or
+-- restarted: every bucket is full, and processes come back one by one), a full bucket says
+-- nothing about who is idle. Counting such a process as idle would put its share into this
+-- lease too, and this process would then starve while it paid that debt back.
+local settling = now - pausedAt < 8 * leaseUs
 local wdemand = 0
 for _, p in ipairs(procs) do
   local room = cap * p.w / total2 * leaseUs / 1000000
-  if p == me or p.tk < room then wdemand = wdemand + p.w end
+  local recent = now - (p.exp - ttlUs) < 2 * leaseUs
+  if p == me or p.tk < room or recent or settling then wdemand = wdemand + p.w end
 end
 local rate = cap * me.w / wdemand
 local waitMs = 0
 if me.tk < 0 then waitMs = -me.tk / rate * 1000 end
 
-local fields = { '_t', string.format('%.17g', now) }
+local fields = { '_t', string.format('%.17g', now), '_p', string.format('%.17g', pausedAt) }
 for _, p in ipairs(procs) do
   fields[#fields + 1] = p.id
   fields[#fields + 1] = string.format('%.17g %.17g %.17g', p.w, p.tk, p.exp)

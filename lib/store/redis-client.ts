@@ -102,7 +102,7 @@ export async function connectRedis(url: string, opts: { prefer?: 'node-redis' | 
 
 async function connectNodeRedis(url: string, connectMs: number): Promise<ConnectedRedis> {
   const { createClient } = await import('redis');
-  const client = createClient({ url, disableOfflineQueue: true });
+  const client = createClient({ url, disableOfflineQueue: true, socket: { reconnectStrategy: reconnectDelay } });
   client.on('error', (err: unknown) => debugRedis('node-redis: %s', err instanceof Error ? err.message : err));
   const connected = client.connect().then(
     () => undefined,
@@ -122,7 +122,7 @@ async function connectIoRedis(url: string, connectMs: number): Promise<Connected
   const { Redis } = await import('ioredis');
   // disconnectTimeout: ioredis arms a ref'd timer of this length on disconnect() when the
   // socket is already gone, which would hold the process open for 2 s by default.
-  const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, disconnectTimeout: 100 });
+  const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: reconnectDelay, disconnectTimeout: 100 });
   client.on('error', (err: unknown) => debugRedis('ioredis: %s', err instanceof Error ? err.message : err));
   await Promise.race([new Promise((resolve) => client.once('ready', resolve)), delay(connectMs)]);
   return {
@@ -135,6 +135,15 @@ async function connectIoRedis(url: string, connectMs: number): Promise<Connected
 }
 
 const debugRedis = debuglog('koa-bandwidth');
+
+/**
+ * Reconnect soon, and at least every 500 ms: by default node-redis backs off to 2 s and ioredis
+ * to 5 s between attempts, so after a long outage the fleet would share the cap again only
+ * that long after Redis came back (issue 6 asks for 2 s).
+ */
+function reconnectDelay(attempt: number): number {
+  return Math.min(50 * 2 ** attempt, 500);
+}
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());

@@ -55,6 +55,8 @@ interface VhostState {
   /** Local time before which Redis is not asked again (this process is paying off a lease). */
   retryAt: number;
   inflight: Promise<void> | null;
+  /** After the fleet shrank in Redis: the rate and process count from before, until `until`. */
+  settle: { processes: number; rate: number; until: number } | null;
   /** The local fallback bucket. */
   fbTokens: number;
   fbLast: number;
@@ -162,10 +164,18 @@ export class RedisStore extends EventEmitter implements CapStore {
       .then(
         ([granted, rate, processes, waitMs]) => {
           st.pool += granted;
-          st.rate = rate;
+          // Fewer processes than a moment ago: after a Redis restart (or expiry) they register
+          // again one by one, and the first back would be told it has the whole cap. Until they
+          // are back (or processTtlMs says they are gone) size leases by the rate from before:
+          // a lease sized to the whole cap would be debt the process then starves to repay.
+          // This only sizes leases; how much each process gets is still Redis's to say.
+          const now = this.#clock();
+          if (processes < st.processes && st.rate > 0 && !st.settle) st.settle = { processes: st.processes, rate: st.rate, until: now + this.#ttlMs };
+          if (st.settle && (processes >= st.settle.processes || now >= st.settle.until)) st.settle = null;
+          st.rate = st.settle ? Math.min(rate, st.settle.rate) : rate;
           st.processes = processes;
           this.#lastProcesses = processes;
-          st.retryAt = this.#clock() + Math.min(waitMs, this.#ttlMs / 2);
+          st.retryAt = now + Math.min(waitMs, this.#ttlMs / 2);
           this.#setDegraded(false);
         },
         (err: unknown) => this.#setDegraded(true, err),
@@ -231,7 +241,11 @@ export class RedisStore extends EventEmitter implements CapStore {
   /** Every call gets its own deadline: a client's own timeout may be off or long. */
   #call(key: string, args: string[]): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`Redis call timed out after ${this.#timeoutMs} ms`)), this.#timeoutMs);
+      // Timers run before I/O in each turn of the event loop: after a blocked loop (a busy or
+      // starved process) a reply may already be waiting when the timer fires. setImmediate runs
+      // after this turn's I/O, so such a reply wins and the call does not count as timed out.
+      const late = () => reject(new Error(`Redis call timed out after ${this.#timeoutMs} ms`));
+      const timer = setTimeout(() => setImmediate(late), this.#timeoutMs);
       timer.unref();
       this.#runner.run([key], args).then(
         (v) => {
@@ -253,7 +267,7 @@ export class RedisStore extends EventEmitter implements CapStore {
   #state(vhost: string): VhostState {
     let st = this.#vhosts.get(vhost);
     if (!st) {
-      st = { pool: 0, rate: 0, processes: 0, retryAt: 0, inflight: null, fbTokens: 0, fbLast: this.#clock() };
+      st = { pool: 0, rate: 0, processes: 0, retryAt: 0, inflight: null, settle: null, fbTokens: 0, fbLast: this.#clock() };
       this.#vhosts.set(vhost, st);
     }
     return st;

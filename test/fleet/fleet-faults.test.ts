@@ -1,0 +1,144 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ensureBuilt, startFleet, type Fleet } from '../helpers/fleet-cluster';
+import { now, startDownloads } from '../helpers/fleet-client';
+import { spreadBytesIn, worstStall } from '../helpers/fleet-stats';
+import { REDIS_FLAVOURS, sleep, startRedisServer, type RedisServer } from '../helpers/redis-server';
+import { describeWithTools } from '../helpers/system';
+
+// Issue 6, "Done when", the fault test: while three node:cluster workers (bench/fleet.js) serve
+// downloads at 70 / 20 / 10 %, Redis is frozen (SIGSTOP, SIGCONT), then killed and restarted.
+// 50 downloads by default rather than the 200 of fleet-share.test.ts: at 200, the 140 sessions of the big
+// process get 6–12 KB/s each, and on a loaded 2-core machine its writes come lumpy enough to
+// break the 250 ms stall bound now and then even with Redis healthy (docs/redis.md, figures).
+const CAP_MBPS = 20;
+const CAP = (CAP_MBPS * 1_000_000) / 8;
+// FLEET_FAULT_DOWNLOADS=200 runs it at the size of the sharing test.
+const DOWNLOADS = Number(process.env.FLEET_FAULT_DOWNLOADS ?? 50);
+const SPREAD = [0.7, 0.2, 0.1].map((f) => Math.round(DOWNLOADS * f));
+const OUTAGE_MS = 2000;
+const KEY = '{kb:media}:lease';
+
+interface Outage {
+  name: string;
+  /** When Redis went away and came back (epoch ms, at the test). */
+  from: number;
+  to: number;
+}
+
+describeWithTools({ 'redis-server': 'redis-server' }, 'the fleet when Redis fails', () => {
+  let server: RedisServer;
+  let media: string;
+  let fleet: Fleet | undefined;
+  let abort: (() => void) | undefined;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    server = await startRedisServer();
+    media = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-'));
+    fs.writeFileSync(path.join(media, 'big.bin'), Buffer.alloc(8 * 1024 * 1024, 7));
+  }, 180_000);
+
+  afterEach(async () => {
+    abort?.();
+    abort = undefined;
+    await fleet?.stop();
+    fleet = undefined;
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    if (media) fs.rmSync(media, { recursive: true, force: true });
+  });
+
+  /** Processes registered in the vhost's lease hash (the fields not starting with `_`). */
+  async function registered(): Promise<number> {
+    const reply = await server.command('HKEYS', KEY);
+    return reply.split('\r\n').filter((l) => l !== '' && !/^[*$]/.test(l) && !l.startsWith('_')).length;
+  }
+
+  it.each(REDIS_FLAVOURS)('with %s: no stall, the cap holds, and sharing resumes within 2 s', async (flavour) => {
+    await server.command('DEL', KEY);
+    fleet = await startFleet({ redisUrl: server.url, flavour, workers: 3, media, capMbps: CAP_MBPS });
+    const run = startDownloads(fleet.ports, SPREAD, '/big.bin');
+    abort = run.abort;
+    await sleep(1500);
+    const start = now();
+    await sleep(2000);
+    const outages: Outage[] = [];
+
+    let from = now();
+    server.pause();
+    await sleep(OUTAGE_MS);
+    server.resume();
+    outages.push({ name: 'SIGSTOP', from, to: now() });
+    await sleep(2000);
+
+    from = now();
+    await server.kill();
+    await sleep(OUTAGE_MS);
+    await server.restart(); // returns once the new server answers PING
+    const back = now();
+    outages.push({ name: 'kill + restart', from, to: back });
+    // Shared accounting, seen from Redis: all three processes lease from the new server.
+    let rejoined = NaN;
+    while (now() - back < 3000) {
+      if ((await registered()) === 3) {
+        rejoined = now() - back;
+        break;
+      }
+      await sleep(20);
+    }
+    await sleep(Math.max(0, back + 2500 - now()));
+    const end = now();
+    run.abort();
+
+    // The pace each response is owed: its fair share of the cap; during an outage and until
+    // recovery (2 s), the lower of that and its process's fallback (cap ÷ 3, over its sessions).
+    const fair = CAP / SPREAD.reduce((a, b) => a + b, 0);
+    const inOutage = (t: number) => outages.some((o) => t >= o.from && t < o.to + 2000);
+    let worst = { stall: 0, at: NaN, server: -1 };
+    for (const d of run.downloads) {
+      const fallback = CAP / 3 / (SPREAD[d.server] ?? 1);
+      const w = worstStall(d.chunks, start, end, (t) => (inOutage(t) ? Math.min(fair, fallback) : fair));
+      if (w.stall > worst.stall) worst = { ...w, server: d.server };
+    }
+    const total = (a: number, b: number) => run.downloads.reduce((s, d) => s + spreadBytesIn(d.chunks, a, b), 0);
+    const first = outages[0]?.from ?? start;
+    const before = total(start, first) / ((first - start) / 1000) / CAP;
+    const figures = outages.map((o) => {
+      const aggregate = total(o.from, o.to) / ((o.to - o.from) / 1000) / CAP;
+      // Each worker must have degraded during the outage; its recovery is its next state change.
+      // (Worker clocks may differ from ours by a ms or so: hence the small negative slack.)
+      const recoveries = (fleet?.pids.slice(1) ?? []).map((pid) => {
+        const mine = fleet?.states.filter((e) => e.pid === pid) ?? [];
+        const down = mine.find((e) => e.degraded && e.t >= o.from && e.t < o.to);
+        const up = down && mine.find((e) => !e.degraded && e.t > down.t);
+        return up ? up.t - o.to : NaN;
+      });
+      const degraded = recoveries.filter((r) => !Number.isNaN(r)).length;
+      const recovery = Math.max(...recoveries);
+      return { ...o, aggregate, degraded, recovery };
+    });
+    process.stdout.write(
+      `[fleet faults ${flavour}] before ${(before * 100).toFixed(1)} % of cap; ` +
+        figures.map((f) => `${f.name}: ${(f.aggregate * 100).toFixed(1)} % of cap during ${((f.to - f.from) / 1000).toFixed(1)} s, ${f.degraded}/3 degraded, all recovered ${f.recovery.toFixed(0)} ms after`).join('; ') +
+        `; 3 processes in Redis ${rejoined.toFixed(0)} ms after restart; worst stall ${worst.stall.toFixed(0)} ms beyond pace (process ${worst.server}, ${(worst.at - start).toFixed(0)} ms in)\n`,
+    );
+
+    expect(run.downloads.filter((d) => d.ended !== null).map((d) => d.ended)).toEqual([]);
+    expect(before).toBeGreaterThan(0.9);
+    expect(before).toBeLessThan(1.1);
+    for (const f of figures) {
+      expect(f.degraded).toBe(3); // each process noticed the outage: the test is not vacuous
+      expect(f.aggregate).toBeGreaterThan(0.8);
+      expect(f.aggregate).toBeLessThanOrEqual(1.1);
+      expect(f.recovery).toBeGreaterThanOrEqual(-50);
+      expect(f.recovery).toBeLessThanOrEqual(2000);
+    }
+    expect(rejoined).toBeGreaterThanOrEqual(0);
+    expect(rejoined).toBeLessThanOrEqual(2000);
+    expect(worst.stall).toBeLessThanOrEqual(250);
+  }, 60_000);
+});

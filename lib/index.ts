@@ -9,38 +9,52 @@
  * app.use(bandwidth({ conf: './conf' }));
  * ```
  */
-export { ConfigError, ConfigErrors, OptionError } from './errors';
-export type * from './types';
-export { mediaKind, type MediaKind } from './media/media-kind';
-export { probeFile, defaultProbeCache, type ProbeFileOptions } from './media/probe-file';
-export { probeBuffer } from './media/probe-buffer';
-export { ProbeCache } from './media/probe-cache';
-export { DEFAULT_MAX_HEADER_BYTES, type ProbeOptions } from './media/probe-media';
+
+// The middleware, per-route overrides and their options.
 export { bandwidth, BandwidthState } from './middleware';
 export type { BandwidthMiddleware } from './middleware';
 export type { BandwidthRuntime } from './runtime';
 export { route } from './route';
 export type { RouteOptions } from './route';
 export type { BandwidthOptions, Logger } from './options';
+export { sessionKey } from './session-key';
+export type { SessionMode } from './session-key';
+
+// Errors and the shared data model.
+export { ConfigError, ConfigErrors, OptionError } from './errors';
+export type * from './types';
+
+// Configuration and plan resolution (pure).
 export type { ConfigInput, VhostInput, VhostOptionsInput, BandwidthConfig, VhostConfig } from './config/config-model';
 export { loadConfigDir } from './config/load-config-dir';
 export { normalizeConfig } from './config/normalize-config';
 export { resolvePlan, withEncodingRate, DEFAULT_LIMITS } from './policy/resolve-plan';
 export type { RouteOverride, QueryLimits } from './policy/resolve-plan';
-export { redisStore, RedisStore } from './store/redis-store';
-export type { RedisStoreOptions, RedisStoreLogger, RedisStoreState } from './store/redis-store';
-export { connectRedis } from './store/redis-client';
-export type { RedisClientLike, NodeRedisLike, IoRedisLike, ConnectedRedis } from './store/redis-client';
+
+// Media probing.
+export { mediaKind, type MediaKind } from './media/media-kind';
+export { probeFile, defaultProbeCache, type ProbeFileOptions } from './media/probe-file';
+export { probeBuffer } from './media/probe-buffer';
+export { ProbeCache } from './media/probe-cache';
+export { DEFAULT_MAX_HEADER_BYTES, type ProbeOptions } from './media/probe-media';
+
+// The metering engine and its pure cores.
 export { createEngine } from './meter/engine';
 export type { Engine, EngineOptions, MeterInput } from './meter/engine';
 export type { SessionKey, Timers } from './meter/flow';
 export { exemptForRange } from './meter/exempt-for-range';
 export { waterFill } from './meter/water-fill';
 export { TokenBucket } from './meter/token-bucket';
+
+// Cap stores: in memory (the default) and Redis (fleets).
 export { memoryStore } from './store/memory-store';
 export type { MemoryStoreOptions } from './store/memory-store';
-export { sessionKey } from './session-key';
-export type { SessionMode } from './session-key';
+export { redisStore, RedisStore } from './store/redis-store';
+export type { RedisStoreOptions, RedisStoreLogger, RedisStoreState } from './store/redis-store';
+export { connectRedis } from './store/redis-client';
+export type { RedisClientLike, NodeRedisLike, IoRedisLike, ConnectedRedis } from './store/redis-client';
+
+// Observability.
 export { statsEndpoints } from './observe/stats-endpoints';
 export type { StatsEndpoints, StatsEndpointsOptions } from './observe/stats-endpoints';
 export { prometheusMetrics } from './observe/prometheus-metrics';

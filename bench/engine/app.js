@@ -49,8 +49,7 @@ function createApp(mode, mediaDir) {
 
 /** What an operator turns on to watch the traffic (issue 7); returns a function that stops it. */
 function observe(bw, counts) {
-  // prometheusMetrics is not on the public entry yet: take it from its module in dist/.
-  const { prometheusMetrics } = require('../../dist/lib/observe/prometheus-metrics.js');
+  const { prometheusMetrics } = require('../../dist/lib/index.js');
   const { Registry } = require('prom-client');
   const registry = new Registry();
   const unregister = prometheusMetrics(bw, { registry });
@@ -76,4 +75,4 @@ function observe(bw, counts) {
   };
 }
 
-module.exports = { createApp, CONFIG };
+module.exports = { createApp, CONFIG, observe };

@@ -1,0 +1,90 @@
+'use strict';
+// The overhead bench's server: `node overhead-server.js <mediaDir> <segment>`. One process,
+// one app, three modes taken in turn every <segment> responses:
+//   plain    — koa-send alone (the bandwidth middleware is skipped);
+//   engine   — bandwidth() installed, no BT applying;
+//   observed — the same, plus every stats collector of issue 7 (a 'response' listener, a
+//              diagnostics_channel subscriber, prometheusMetrics registered and scraped every second).
+// The modes interleave, so whatever else the machine does weighs on all three alike; each
+// segment's CPU time (process.cpuUsage) and wall time are charged to its mode. The run sends
+// 'start' and 'stop' over IPC, and gets back the totals per mode.
+const http = require('node:http');
+const { performance } = require('node:perf_hooks');
+const Koa = require('koa');
+const send = require('koa-send');
+const { bandwidth } = require('../../dist/lib/index.js');
+const { CONFIG, observe } = require('./app');
+
+const [mediaDir, segmentArg] = process.argv.slice(2);
+const SEGMENT = Number(segmentArg ?? 2000);
+const MODES = ['plain', 'engine', 'observed'];
+
+const bw = bandwidth({ config: CONFIG });
+const observers = { records: 0, channel: 0, scrapes: 0 };
+let mode = 'plain';
+let stopObserving = null;
+
+const app = new Koa();
+app.silent = true;
+// The same one function call in every mode: only what it calls differs.
+app.use(function maybeBandwidth(ctx, next) {
+  return mode === 'plain' ? next() : bw(ctx, next);
+});
+app.use(async function files(ctx) {
+  await send(ctx, ctx.path, { root: mediaDir });
+});
+
+const totals = Object.fromEntries(MODES.map((m) => [m, { requests: 0, cpuUs: 0, wallMs: 0, segments: [] }]));
+let measuring = false;
+let count = 0;
+let cpu0 = process.cpuUsage();
+let wall0 = performance.now();
+let next = 0;
+
+function setMode(m) {
+  if (m === 'observed' && !stopObserving) stopObserving = observe(bw, observers);
+  if (m !== 'observed' && stopObserving) {
+    stopObserving();
+    stopObserving = null;
+  }
+  mode = m;
+}
+
+function closeSegment() {
+  const c = process.cpuUsage(cpu0);
+  const now = performance.now();
+  if (measuring) {
+    const t = totals[mode];
+    const cpuUs = c.user + c.system;
+    t.requests += count;
+    t.cpuUs += cpuUs;
+    t.wallMs += now - wall0;
+    t.segments.push(cpuUs / count);
+  }
+  count = 0;
+  setMode(MODES[(next = (next + 1) % MODES.length)]);
+  cpu0 = process.cpuUsage();
+  wall0 = performance.now();
+}
+
+const server = http.createServer(app.callback());
+server.keepAliveTimeout = 60_000;
+server.on('request', (req, res) => {
+  res.once('finish', () => {
+    if (++count >= SEGMENT) closeSegment();
+  });
+});
+server.listen({ port: 0, host: '127.0.0.1' }, () => process.send({ port: server.address().port }));
+process.on('message', (m) => {
+  if (m === 'start') {
+    // Start on a segment boundary, in the first mode.
+    next = MODES.length - 1;
+    measuring = false;
+    closeSegment();
+    measuring = true;
+  } else if (m === 'stop') {
+    measuring = false;
+    process.send({ totals, observers }, () => process.exit(0));
+  }
+});
+process.on('disconnect', () => process.exit(0));

@@ -25,6 +25,15 @@ export class ExemptCursor {
     return { run: 0, header: false };
   }
 
+  /** Bytes from `pos` to the next BT-free byte (a header range, or boost left); Infinity when none. */
+  untilFree(pos: number): number {
+    if (this.boostLeft > 0) return 0;
+    let i = this.idx;
+    while (i < this.ranges.length && (this.ranges[i] as ByteRange).end <= pos) i++;
+    const r = this.ranges[i];
+    return r ? Math.max(0, r.start - pos) : Infinity;
+  }
+
   /** BT-free bytes available from `pos`, up to `max`, across header and boost runs. */
   freeFrom(pos: number, max: number): number {
     let free = 0;

@@ -56,6 +56,21 @@ export interface SchedulerOptions {
 export const CHUNK_MAX = 64 * 1024;
 /** A slow flow waits for this much credit before writing (up to FLUSH_MAX_PERIODS × flushMs). */
 export const MIN_WRITE = 8192;
+
+let phaseSeq = 0;
+
+/**
+ * The credit threshold of a slow flow's second write, a fraction of MIN_WRITE that differs
+ * from flow to flow. Flows that start together at the same rate would otherwise reach
+ * MIN_WRITE in the same tick forever after, and a vhost's aggregate would come in bursts of
+ * every session at once; spread phases keep it smooth. The fractions follow the golden-ratio
+ * sequence (evenly spread for any number of flows, and deterministic for tests).
+ */
+export function phaseWrite(): number {
+  phaseSeq = (phaseSeq + 1) % 1_000_003;
+  const fraction = (phaseSeq * 0.6180339887498949) % 1;
+  return Math.max(1, Math.floor(MIN_WRITE * fraction));
+}
 /**
  * The longest a flow holding credit waits to write, in flush periods (1 s by default). At
  * 10,000 sessions of 64 kbps the server's time goes to the socket write and the file read each
@@ -113,6 +128,10 @@ export class Flow {
   demand = 0;
   wakeSlot = -1;
   lastFlush: number;
+  /** Credit a slow flow waits for before it writes: MIN_WRITE, but a fraction of it once (phase). */
+  minWrite = phaseWrite();
+  /** Whether the flow has written yet; its second write sets its phase. */
+  flushed = false;
   readonly capped: boolean;
   readonly holdMax: number;
   readonly bt: TokenBucket | null;

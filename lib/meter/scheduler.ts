@@ -145,7 +145,10 @@ export class Scheduler {
     const { flushBytes, flushMs, tickMs } = this.o;
     const age = now - f.lastFlush;
     const until = (bytes: number): number => (f.bt ? f.bt.msUntil(bytes - f.credit) : 0);
-    const due = Math.min(until(flushBytes), Math.max(flushMs - age, until(MIN_WRITE)), FLUSH_MAX_PERIODS * flushMs - age);
+    // Wake for a full write, a slow write, the longest wait, or the start of the next exempt
+    // range (its bytes go out at once, see flushDue).
+    const toFree = f.bt ? f.cursor.untilFree(f.granted) : Infinity;
+    const due = Math.min(until(flushBytes), Math.max(flushMs - age, until(f.minWrite)), FLUSH_MAX_PERIODS * flushMs - age, until(f.credit + toFree));
     const at = now + Math.max(tickMs, due);
     const slot = Math.ceil(at / tickMs);
     if (f.wakeSlot < 0) this.sleepers++;
@@ -211,11 +214,14 @@ export class Scheduler {
     if (c < 1) return false;
     // Exempt bytes (header, boost) go out at once: waiting would only delay the player.
     if (f.inFree || c >= this.o.flushBytes || c >= f.spec.length - f.sent) return true;
+    // Credit up to the start of an exempt range (a moov at the end): nothing more accrues
+    // before the free bytes, so waiting for a full write would only delay them.
+    if (f.bt && f.cursor.freeFrom(f.granted, 1) > 0) return true;
     // Each write costs a syscall whatever its size, which dominates at 10,000 slow sessions:
     // write every flushMs, but a slow flow waits for MIN_WRITE bytes, up to FLUSH_MAX_PERIODS
     // flush periods.
     const age = now - f.lastFlush;
-    return (age >= this.o.flushMs && c >= MIN_WRITE) || age >= FLUSH_MAX_PERIODS * this.o.flushMs;
+    return (age >= this.o.flushMs && c >= f.minWrite) || age >= FLUSH_MAX_PERIODS * this.o.flushMs;
   }
 
   private flush(f: Flow, now: number): void {
@@ -224,6 +230,10 @@ export class Scheduler {
     f.wanting = false;
     f.busy = true;
     f.lastFlush = now;
+    // The first write goes out after one tick, exempt bytes at once; the first slow write after
+    // them waits for a per-flow fraction of a full write (its phase), the rest for full writes.
+    if (f.flushed && !f.inFree) f.minWrite = MIN_WRITE;
+    f.flushed = true;
     const s = f.session;
     s.waiting.delete(f);
     if (s.waiting.size === 0) s.vhost.waiting.delete(s);

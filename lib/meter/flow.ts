@@ -60,16 +60,16 @@ export const MIN_WRITE = 8192;
 let phaseSeq = 0;
 
 /**
- * The credit threshold of a slow flow's second write, a fraction of MIN_WRITE that differs
- * from flow to flow. Flows that start together at the same rate would otherwise reach
- * MIN_WRITE in the same tick forever after, and a vhost's aggregate would come in bursts of
- * every session at once; spread phases keep it smooth. The fractions follow the golden-ratio
- * sequence (evenly spread for any number of flows, and deterministic for tests).
+ * A flow's write phase, a fraction in (0, 1] that differs from flow to flow. Flows that start
+ * together at the same rate would otherwise write in the same tick forever after, and a
+ * vhost's aggregate would come in bursts of every session at once; the scheduler makes each
+ * flow's second throttled write come after this fraction of a full write period, which
+ * spreads them. The fractions follow the golden-ratio sequence: evenly spread for any number
+ * of flows, and deterministic for tests.
  */
-export function phaseWrite(): number {
+export function nextPhase(): number {
   phaseSeq = (phaseSeq + 1) % 1_000_003;
-  const fraction = (phaseSeq * 0.6180339887498949) % 1;
-  return Math.max(1, Math.floor(MIN_WRITE * fraction));
+  return 1 - ((phaseSeq * 0.6180339887498949) % 1);
 }
 /**
  * The longest a flow holding credit waits to write, in flush periods (1 s by default). At
@@ -128,10 +128,11 @@ export class Flow {
   demand = 0;
   wakeSlot = -1;
   lastFlush: number;
-  /** Credit a slow flow waits for before it writes: MIN_WRITE, but a fraction of it once (phase). */
-  minWrite = phaseWrite();
-  /** Whether the flow has written yet; its second write sets its phase. */
-  flushed = false;
+  /** Credit a slow flow waits for before it writes: MIN_WRITE, or `phase` of it once. */
+  minWrite = MIN_WRITE;
+  /** See nextPhase; applied once, at the flow's first throttled write. */
+  readonly phase = nextPhase();
+  phased = false;
   readonly capped: boolean;
   readonly holdMax: number;
   readonly bt: TokenBucket | null;

@@ -230,10 +230,13 @@ export class Scheduler {
     f.wanting = false;
     f.busy = true;
     f.lastFlush = now;
-    // The first write goes out after one tick, exempt bytes at once; the first slow write after
-    // them waits for a per-flow fraction of a full write (its phase), the rest for full writes.
-    if (f.flushed && !f.inFree) f.minWrite = MIN_WRITE;
-    f.flushed = true;
+    if (!f.inFree) {
+      // After the flow's first throttled write, its next comes after `phase` of a full write
+      // period, by credit and by age alike; then full periods (see nextPhase).
+      f.minWrite = f.phased ? MIN_WRITE : Math.max(1, Math.floor(MIN_WRITE * f.phase));
+      if (!f.phased) f.lastFlush = now - (1 - f.phase) * FLUSH_MAX_PERIODS * this.o.flushMs;
+      f.phased = true;
+    }
     const s = f.session;
     s.waiting.delete(f);
     if (s.waiting.size === 0) s.vhost.waiting.delete(s);

@@ -1,10 +1,7 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { ensureBuilt, startFleet, type Fleet } from '../helpers/fleet-cluster';
+import { fleetFixture } from '../helpers/fleet-cluster';
 import { now, startDownloads } from '../helpers/fleet-client';
 import { spreadBytesIn, worstStall } from '../helpers/fleet-stats';
-import { REDIS_FLAVOURS, sleep, startRedisServer, type RedisServer } from '../helpers/redis-server';
+import { REDIS_FLAVOURS, sleep } from '../helpers/redis-server';
 import { describeWithTools } from '../helpers/system';
 
 // Issue 6, "Done when", the fault test: while three node:cluster workers (bench/fleet.js) serve
@@ -28,57 +25,34 @@ interface Outage {
 }
 
 describeWithTools({ 'redis-server': 'redis-server' }, 'the fleet when Redis fails', () => {
-  let server: RedisServer;
-  let media: string;
-  let fleet: Fleet | undefined;
-  let abort: (() => void) | undefined;
-
-  beforeAll(async () => {
-    ensureBuilt();
-    server = await startRedisServer();
-    media = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-'));
-    fs.writeFileSync(path.join(media, 'big.bin'), Buffer.alloc(8 * 1024 * 1024, 7));
-  }, 180_000);
-
-  afterEach(async () => {
-    abort?.();
-    abort = undefined;
-    await fleet?.stop();
-    fleet = undefined;
-  });
-
-  afterAll(async () => {
-    await server?.stop();
-    if (media) fs.rmSync(media, { recursive: true, force: true });
-  });
+  const fx = fleetFixture(CAP_MBPS);
 
   /** Processes registered in the vhost's lease hash (the fields not starting with `_`). */
   async function registered(): Promise<number> {
-    const reply = await server.command('HKEYS', KEY);
+    const reply = await fx.server.command('HKEYS', KEY);
     return reply.split('\r\n').filter((l) => l !== '' && !/^[*$]/.test(l) && !l.startsWith('_')).length;
   }
 
   it.each(REDIS_FLAVOURS)('with %s: no stall, the cap holds, and sharing resumes within 2 s', async (flavour) => {
-    await server.command('DEL', KEY);
-    fleet = await startFleet({ redisUrl: server.url, flavour, workers: 3, media, capMbps: CAP_MBPS });
+    const fleet = await fx.start(flavour);
     const run = startDownloads(fleet.ports, SPREAD, '/big.bin');
-    abort = run.abort;
+    fx.track(run.abort);
     await sleep(1500);
     const start = now();
     await sleep(2000);
     const outages: Outage[] = [];
 
     let from = now();
-    server.pause();
+    fx.server.pause();
     await sleep(OUTAGE_MS);
-    server.resume();
+    fx.server.resume();
     outages.push({ name: 'SIGSTOP', from, to: now() });
     await sleep(2000);
 
     from = now();
-    await server.kill();
+    await fx.server.kill();
     await sleep(OUTAGE_MS);
-    await server.restart(); // returns once the new server answers PING
+    await fx.server.restart(); // returns once the new server answers PING
     const back = now();
     outages.push({ name: 'kill + restart', from, to: back });
     // Shared accounting, seen from Redis: all three processes lease from the new server.

@@ -1,10 +1,7 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { ensureBuilt, startFleet, type Fleet } from '../helpers/fleet-cluster';
+import { fleetFixture } from '../helpers/fleet-cluster';
 import { now, startDownloads } from '../helpers/fleet-client';
 import { jain, spreadBytesIn, worstStall } from '../helpers/fleet-stats';
-import { REDIS_FLAVOURS, sleep, startRedisServer, type RedisServer } from '../helpers/redis-server';
+import { REDIS_FLAVOURS, sleep } from '../helpers/redis-server';
 import { describeWithTools } from '../helpers/system';
 
 // Issue 6, "Done when": three real processes (node:cluster workers of bench/fleet.js, each a Koa
@@ -17,42 +14,18 @@ const WARMUP_MS = 2000;
 const WINDOW_MS = 10_000;
 
 describeWithTools({ 'redis-server': 'redis-server' }, 'three processes share one TrafficCap through Redis', () => {
-  let server: RedisServer;
-  let media: string;
-  let fleet: Fleet | undefined;
-  let abort: (() => void) | undefined;
-
-  beforeAll(async () => {
-    ensureBuilt();
-    server = await startRedisServer();
-    media = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-'));
-    // 8 MB: no session can finish during the run, even the first one alone at the full cap.
-    fs.writeFileSync(path.join(media, 'big.bin'), Buffer.alloc(8 * 1024 * 1024, 7));
-  }, 180_000);
-
-  afterEach(async () => {
-    abort?.();
-    abort = undefined;
-    await fleet?.stop();
-    fleet = undefined;
-  });
-
-  afterAll(async () => {
-    await server?.stop();
-    if (media) fs.rmSync(media, { recursive: true, force: true });
-  });
+  const fx = fleetFixture(CAP_MBPS);
 
   it.each(REDIS_FLAVOURS)('with %s: 200 downloads at 70 / 20 / 10 % get the cap, fairly, at ≤ 200 Redis calls/s', async (flavour) => {
-    await server.command('DEL', '{kb:media}:lease');
-    fleet = await startFleet({ redisUrl: server.url, flavour, workers: 3, media, capMbps: CAP_MBPS });
+    const fleet = await fx.start(flavour);
     const run = startDownloads(fleet.ports, SPREAD, '/big.bin');
-    abort = run.abort;
+    fx.track(run.abort);
     await sleep(WARMUP_MS);
-    const calls0 = await server.calls('evalsha', 'eval');
+    const calls0 = await fx.server.calls('evalsha', 'eval');
     const from = now();
     await sleep(WINDOW_MS);
     const to = now();
-    const calls = (await server.calls('evalsha', 'eval')) - calls0;
+    const calls = (await fx.server.calls('evalsha', 'eval')) - calls0;
     await sleep(700); // the chunks that end the window's last gaps (a flow writes every ≤ 500 ms)
     run.abort();
 

@@ -1,7 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import type { RedisFlavour } from './redis-server';
+import { startRedisServer, type RedisFlavour, type RedisServer } from './redis-server';
 
 const root = path.join(__dirname, '..', '..');
 
@@ -116,4 +117,58 @@ export async function startFleet(opts: { redisUrl: string; flavour: RedisFlavour
     throw err;
   }
   return { ports, pids, states, stop };
+}
+
+/**
+ * The lifecycle both fleet suites share, registered in the calling `describe`: a built
+ * package, a real redis-server, an 8 MB file that no download can finish during a run (even
+ * one alone at the full cap), and the fleet and its downloads stopped after each test, on
+ * failure too.
+ */
+export function fleetFixture(capMbps: number): {
+  readonly server: RedisServer;
+  /** Three workers on this Redis, with a fresh lease hash for the `media` vhost. */
+  start(flavour: RedisFlavour): Promise<Fleet>;
+  /** Stop these downloads after the test. */
+  track(abort: () => void): void;
+} {
+  let server: RedisServer | undefined;
+  let media: string | undefined;
+  let fleet: Fleet | undefined;
+  let abort: (() => void) | undefined;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    server = await startRedisServer();
+    media = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-'));
+    fs.writeFileSync(path.join(media, 'big.bin'), Buffer.alloc(8 * 1024 * 1024, 7));
+  }, 180_000);
+
+  afterEach(async () => {
+    abort?.();
+    abort = undefined;
+    await fleet?.stop();
+    fleet = undefined;
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    if (media) fs.rmSync(media, { recursive: true, force: true });
+  });
+
+  return {
+    get server() {
+      if (!server) throw new Error('fleetFixture: the redis-server is not started yet');
+      return server;
+    },
+    async start(flavour) {
+      const s = this.server;
+      await s.command('DEL', '{kb:media}:lease');
+      fleet = await startFleet({ redisUrl: s.url, flavour, workers: 3, media: media as string, capMbps });
+      return fleet;
+    },
+    track(stop) {
+      abort = stop;
+    },
+  };
 }

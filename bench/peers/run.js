@@ -186,6 +186,7 @@ async function profile(media) {
   const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('no .cpuprofile written');
   const prof = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+  if (process.env.KEEP_PROFILE) fs.copyFileSync(path.join(dir, file), process.env.KEEP_PROFILE);
   fs.rmSync(dir, { recursive: true, force: true });
   // The profile ends when the server exits, just after we stop it: map the window onto the
   // profile's clock from there (to within the few ms the exit takes).

@@ -54,9 +54,6 @@ export interface SchedulerOptions {
 
 /** The largest write. */
 export const CHUNK_MAX = 64 * 1024;
-/** A slow flow waits for this much credit before writing (up to FLUSH_MAX_PERIODS × flushMs). */
-export const MIN_WRITE = 8192;
-
 let phaseSeq = 0;
 
 /**
@@ -72,20 +69,38 @@ export function nextPhase(): number {
   return 1 - ((phaseSeq * 0.6180339887498949) % 1);
 }
 /**
- * The longest a flow holding credit waits to write, in flush periods (1 s by default). At
- * 10,000 sessions of 64 kbps the server's time goes to the socket write and the file read each
- * write needs, whatever their size: one 8 KB write a second, not two of 4 KB, halves it.
+ * How a slow flow batches its writes: it writes every flush period once it holds `minWrite`
+ * bytes, and at the latest every `maxPeriods` flush periods. At 10,000 sessions of 64 kbps the
+ * server's time goes to the socket write, the file read and the buffer each write needs,
+ * whatever their size, so fewer, larger writes cost less.
  */
-export const FLUSH_MAX_PERIODS = 4;
+export interface WritePace {
+  readonly minWrite: number;
+  readonly maxPeriods: number;
+}
 
 /**
- * A bucket banks `burstSeconds` of its rate, and at least eight flush periods (2 s by
- * default): a slow flow sleeps up to FLUSH_MAX_PERIODS flush periods between writes, and what accrues
- * meanwhile, plus event-loop lag on a loaded server, must not be clipped. Never a fixed byte
- * floor, which would be many seconds of a slow rate.
+ * A flow limited by BT alone has a fixed rate: it writes 16 KiB, or every 2 s (8 × 250 ms)
+ * at the latest. At 64 kbps that is one 16 KB write every 2 s, which took the 10,000-session
+ * bench from 102 % to 85 % of a core (docs/performance.md). A player buffers far more than 2 s.
  */
-export function burstOf(rate: number, o: SchedulerOptions): number {
-  return rate * Math.max(o.burstSeconds, (8 * o.flushMs) / 1000);
+export const SOLO_PACE: WritePace = { minWrite: 16 * 1024, maxPeriods: 8 };
+
+/**
+ * A flow under a session cap or TrafficCap gets a share that moves as sessions come and go
+ * and as the fleet's leases arrive: it writes 8 KiB, or every second at the latest, so a
+ * short supply dip shows as a short gap, not a long one (the fleet fault test's 250 ms bound).
+ */
+export const SHARED_PACE: WritePace = { minWrite: 8 * 1024, maxPeriods: 4 };
+
+/**
+ * A bucket banks `burstSeconds` of its rate, and at least two of the flow's longest sleeps
+ * (2 × `maxPeriods` flush periods: 4 s solo, 2 s shared, by default): what accrues while a
+ * slow flow sleeps, plus event-loop lag on a loaded server, must not be clipped. Never a
+ * fixed byte floor, which would be many seconds of a slow rate.
+ */
+export function burstOf(rate: number, o: SchedulerOptions, pace: WritePace): number {
+  return rate * Math.max(o.burstSeconds, (2 * pace.maxPeriods * o.flushMs) / 1000);
 }
 
 export class Vhost {
@@ -128,12 +143,13 @@ export class Flow {
   demand = 0;
   wakeSlot = -1;
   lastFlush: number;
-  /** Credit a slow flow waits for before it writes: MIN_WRITE, or `phase` of it once. */
-  minWrite = MIN_WRITE;
+  /** Credit a slow flow waits for before it writes: `pace.minWrite`, or `phase` of it once. */
+  minWrite: number;
   /** See nextPhase; applied once, at the flow's first throttled write. */
   readonly phase = nextPhase();
   phased = false;
   readonly capped: boolean;
+  readonly pace: WritePace;
   readonly holdMax: number;
   readonly bt: TokenBucket | null;
   readonly cursor: ExemptCursor;
@@ -144,15 +160,17 @@ export class Flow {
     o: SchedulerOptions,
   ) {
     this.capped = spec.sessionCap > 0 || spec.trafficCap > 0;
+    this.pace = this.capped ? SHARED_PACE : SOLO_PACE;
+    this.minWrite = this.pace.minWrite;
     this.inFree = spec.rate != null;
     const limit = Math.min(spec.rate ?? Infinity, spec.sessionCap || Infinity, spec.trafficCap || Infinity);
     // Enough credit for a few ticks at the tightest limit, so a fast flow is never starved by
     // the hold bound; at least one chunk so unlimited bytes go out in full chunks.
     this.holdMax = Number.isFinite(limit) ? Math.max(CHUNK_MAX, Math.ceil((limit * o.tickMs * 4) / 1000)) : CHUNK_MAX;
-    this.bt = spec.rate == null ? null : new TokenBucket(spec.rate, burstOf(spec.rate, o), now);
+    this.bt = spec.rate == null ? null : new TokenBucket(spec.rate, burstOf(spec.rate, o, this.pace), now);
     this.cursor = new ExemptCursor(spec.exempt, spec.rate == null ? 0 : spec.boostBytes);
     // The first write goes out after about one tick rather than a whole write period, so a
     // player sees its first bytes at once even without a header or boost.
-    this.lastFlush = now - FLUSH_MAX_PERIODS * o.flushMs + o.tickMs;
+    this.lastFlush = now - this.pace.maxPeriods * o.flushMs + o.tickMs;
   }
 }

@@ -1,4 +1,4 @@
-import { burstOf, CHUNK_MAX, Flow, FLUSH_MAX_PERIODS, MIN_WRITE, Session, Vhost } from './flow';
+import { burstOf, CHUNK_MAX, Flow, Session, SHARED_PACE, Vhost } from './flow';
 import type { FlowSpec, SchedulerOptions } from './flow';
 import { TokenBucket } from './token-bucket';
 import { waterFill } from './water-fill';
@@ -45,7 +45,7 @@ export class Scheduler {
     }
     if (spec.sessionCap !== s.cap) {
       s.cap = spec.sessionCap;
-      s.bucket = s.cap > 0 ? new TokenBucket(s.cap, burstOf(s.cap, this.o), now) : null;
+      s.bucket = s.cap > 0 ? new TokenBucket(s.cap, burstOf(s.cap, this.o, SHARED_PACE), now) : null;
     }
     s.plan = spec.plan ?? null;
     const f = new Flow(spec, s, now, this.o);
@@ -148,7 +148,7 @@ export class Scheduler {
     // Wake for a full write, a slow write, the longest wait, or the start of the next exempt
     // range (its bytes go out at once, see flushDue).
     const toFree = f.bt ? f.cursor.untilFree(f.granted) : Infinity;
-    const due = Math.min(until(flushBytes), Math.max(flushMs - age, until(f.minWrite)), FLUSH_MAX_PERIODS * flushMs - age, until(f.credit + toFree));
+    const due = Math.min(until(flushBytes), Math.max(flushMs - age, until(f.minWrite)), f.pace.maxPeriods * flushMs - age, until(f.credit + toFree));
     const at = now + Math.max(tickMs, due);
     const slot = Math.ceil(at / tickMs);
     if (f.wakeSlot < 0) this.sleepers++;
@@ -218,10 +218,10 @@ export class Scheduler {
     // before the free bytes, so waiting for a full write would only delay them.
     if (f.bt && f.cursor.freeFrom(f.granted, 1) > 0) return true;
     // Each write costs a syscall whatever its size, which dominates at 10,000 slow sessions:
-    // write every flushMs, but a slow flow waits for MIN_WRITE bytes, up to FLUSH_MAX_PERIODS
+    // write every flushMs, but a slow flow waits for its pace's minWrite bytes, up to maxPeriods
     // flush periods.
     const age = now - f.lastFlush;
-    return (age >= this.o.flushMs && c >= f.minWrite) || age >= FLUSH_MAX_PERIODS * this.o.flushMs;
+    return (age >= this.o.flushMs && c >= f.minWrite) || age >= f.pace.maxPeriods * this.o.flushMs;
   }
 
   private flush(f: Flow, now: number): void {
@@ -233,8 +233,8 @@ export class Scheduler {
     if (!f.inFree) {
       // After the flow's first throttled write, its next comes after `phase` of a full write
       // period, by credit and by age alike; then full periods (see nextPhase).
-      f.minWrite = f.phased ? MIN_WRITE : Math.max(1, Math.floor(MIN_WRITE * f.phase));
-      if (!f.phased) f.lastFlush = now - (1 - f.phase) * FLUSH_MAX_PERIODS * this.o.flushMs;
+      f.minWrite = f.phased ? f.pace.minWrite : Math.max(1, Math.floor(f.pace.minWrite * f.phase));
+      if (!f.phased) f.lastFlush = now - (1 - f.phase) * f.pace.maxPeriods * this.o.flushMs;
       f.phased = true;
     }
     const s = f.session;

@@ -164,7 +164,7 @@ export function timeToBytes(samples: Sample[], bytes: number): number {
 
 /**
  * The rate at the client, bytes/s, over the samples after the first `afterBytes` bytes.
- * The meter writes in bursts (SPEC §5; docs/metering.md: every 250–500 ms), so chunks
+ * The meter writes in bursts (SPEC §5; docs/metering.md: every 250 ms to 2 s), so chunks
  * less than 30 ms apart are one write; the rate is the bytes of the writes after the first
  * over the time from the first write to the last, so partial writes never skew it.
  */

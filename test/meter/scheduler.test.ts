@@ -1,6 +1,12 @@
 import { memoryStore } from '../../lib/store/memory-store';
 import { exemptForRange } from '../../lib/meter/exempt-for-range';
+import { SHARED_PACE, SOLO_PACE, type WritePace } from '../../lib/meter/flow';
 import { harness } from './harness';
+
+// A slow flow writes every flushMs once it holds its pace's minWrite, and at the latest every
+// maxPeriods flush periods: 2 s for a BT-only flow, 1 s under a cap (250 ms periods).
+const slowestMs = (pace: WritePace, flushMs: number): number => pace.maxPeriods * flushMs;
+const MIN_WRITE = SOLO_PACE.minWrite;
 
 const jain = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) ** 2 / (xs.length * xs.reduce((a, b) => a + b * b, 0));
 
@@ -11,12 +17,12 @@ describe('Scheduler (injected clock)', () => {
       const f = h.open({ session: 'a', rate: 10_000, boostBytes: 50_000 });
       expect(f.sent).toBe(50_000);
       h.run(1000);
-      // At most one slow write (8 KiB, MIN_WRITE) below the ideal, never above it.
-      expect(f.sent).toBeGreaterThanOrEqual(50_000 + 10_000 - 8192);
+      // At most one slow write (MIN_WRITE) below the ideal, never above it.
+      expect(f.sent).toBeGreaterThanOrEqual(50_000 + 10_000 - MIN_WRITE);
       expect(f.sent).toBeLessThanOrEqual(50_000 + 10_000);
     });
 
-    // A slow flow writes about once every 4 flush periods: over 60 s that write of
+    // A slow flow writes about once every maxPeriods flush periods: over 60 s that write of
     // quantisation is under 2 % even at 8000 B/s.
     it.each([8_000, 32_000, 250_000, 2_500_000, 12_500_000])('holds %d B/s within 2 %% over 60 s', (rate) => {
       const h = harness();
@@ -26,7 +32,7 @@ describe('Scheduler (injected clock)', () => {
       expect(f.sent / 60).toBeLessThanOrEqual(rate * 1.001);
     });
 
-    it('writes a slow session every 250–1000 ms in writes of up to 8 KiB, not every tick', () => {
+    it('writes a slow session every 250–2000 ms in writes of up to MIN_WRITE, not every tick', () => {
       const h = harness({ flushMs: 250 });
       const writes: number[] = [];
       const f = h.open({ session: 'a', rate: 8000 });
@@ -36,9 +42,11 @@ describe('Scheduler (injected clock)', () => {
         if (f.sent !== last) writes.push(f.sent - last);
         last = f.sent;
       }
-      expect(writes.length).toBeGreaterThanOrEqual(5000 / 1000 - 1);
+      expect(writes.length).toBeGreaterThanOrEqual(Math.floor(5000 / slowestMs(SOLO_PACE, 250)) - 1);
       expect(writes.length).toBeLessThanOrEqual(5000 / 250 + 1);
-      for (const w of writes.slice(1)) expect(w).toBeLessThanOrEqual(8192);
+      for (const w of writes.slice(1)) expect(w).toBeLessThanOrEqual(MIN_WRITE);
+      // 8000 B/s reaches MIN_WRITE (16 KiB) after the longest wait: writes of about 2 s.
+      for (const w of writes.slice(2)) expect(w).toBeGreaterThanOrEqual(8000 * (slowestMs(SOLO_PACE, 250) / 1000) * 0.95);
     });
 
     it('exempts the header bytes, then the boost, which starts after the header', () => {
@@ -79,8 +87,9 @@ describe('Scheduler (injected clock)', () => {
       const before = f.sent;
       h.resume(f);
       h.run(20);
-      // the burst (8 flush periods: 1.6 s) plus one tick, not 60 s of credit.
-      expect(f.sent - before).toBeLessThanOrEqual(10_000 * 1.62 + 1);
+      // the burst (two of the longest sleeps: 2 × 8 flush periods of 200 ms = 3.2 s) plus one tick,
+      // not 60 s of credit.
+      expect(f.sent - before).toBeLessThanOrEqual(10_000 * ((2 * slowestMs(SOLO_PACE, 200) + 20) / 1000) + 1);
       expect(f.sent - before).toBeGreaterThan(0);
     });
   });
@@ -187,20 +196,21 @@ describe('Scheduler (injected clock)', () => {
 });
 
 describe('Scheduler write sizes under a TrafficCap', () => {
-  it('writes a slow capped session every 250–1000 ms, not every tick', () => {
+  it('writes a slow capped session every 250–1000 ms, in writes of up to 8 KiB, not every tick', () => {
     const h = harness({ flushMs: 250 });
     const flows = Array.from({ length: 50 }, (_, i) => h.open({ session: `s${i}`, trafficCap: 50 * 8000 }));
     const f = flows[0]!;
     h.run(1000);
-    let writes = 0;
+    const writes: number[] = [];
     let last = f.sent;
     for (let t = 0; t < 5000; t += 20) {
       h.run(20);
-      if (f.sent !== last) writes++;
+      if (f.sent !== last) writes.push(f.sent - last);
       last = f.sent;
     }
-    expect(writes).toBeGreaterThanOrEqual(5000 / 1000 - 1);
-    expect(writes).toBeLessThanOrEqual(5000 / 250 + 1);
+    expect(writes.length).toBeGreaterThanOrEqual(Math.floor(5000 / slowestMs(SHARED_PACE, 250)) - 1);
+    expect(writes.length).toBeLessThanOrEqual(5000 / 250 + 1);
+    for (const w of writes) expect(w).toBeLessThanOrEqual(SHARED_PACE.minWrite);
   });
 });
 

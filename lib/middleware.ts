@@ -118,7 +118,8 @@ export function bandwidth(opts: BandwidthOptions): BandwidthMiddleware {
       observeResponse(ctx, state.plan.vhost, runtime.sessionId(sessionKey(ctx, options.session)), state.plan, null, runtime);
       throw err;
     }
-    await respond(ctx, state, runtime);
+    const probing = respond(ctx, state, runtime);
+    if (probing) await probing;
   }
 
   return Object.defineProperties(bandwidthMiddleware, {

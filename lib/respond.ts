@@ -28,37 +28,55 @@ type FileStream = fs.ReadStream & { path: string; start?: number; end?: number }
  * response carrying a media file, probe it for the header ranges and the encoding rate
  * (`x` rules), then hand the body to the meter and watch the response to its end.
  */
-export async function respond(ctx: Context, state: BandwidthState, runtime: BandwidthRuntime): Promise<void> {
-  let plan = state.plan;
+export function respond(ctx: Context, state: BandwidthState, runtime: BandwidthRuntime): Promise<void> | undefined {
+  const plan = state.plan;
+  // Header exemption and `x` rates matter only under BT, and need the media behind the body:
+  // most responses have none, and finish here without a promise.
+  const kind = plan.throttle ? mediaKind(ctx.path) : null;
+  if (kind === null) return finish(ctx, state, runtime, []);
+  return probeAndFinish(ctx, state, runtime, kind);
+}
+
+/** Probes the media behind the body: the file of a file stream, a whole-file Buffer (an in-memory cache), or a bounded prefix of a known-length stream. */
+async function probeAndFinish(ctx: Context, state: BandwidthState, runtime: BandwidthRuntime, kind: 'mp4' | 'mp3'): Promise<void> {
   let exempt: ByteRange[] = [];
   const body: unknown = ctx.body;
-  // Header exemption and `x` rates matter only under BT, and need the media behind the body:
-  // the file of a file stream, or the bytes of a whole-file Buffer (an in-memory cache).
-  const kind = plan.throttle ? mediaKind(ctx.path) : null;
-  if (kind && isFileStream(body)) {
-    const media = await probeQuietly(body.path, kind, runtime.options.maxHeaderBytes);
+  const { maxHeaderBytes } = runtime.options;
+  if (isFileStream(body)) {
+    const media = await probeQuietly(body.path, kind, maxHeaderBytes);
     if (media) {
-      if (plan.dynamic) plan = state.plan = withEncodingRate(plan, media.bitrate);
+      applyRate(state, media.bitrate);
       const start = body.start ?? 0;
       const end = body.end === undefined || !Number.isFinite(body.end) ? Infinity : body.end + 1;
       exempt = exemptForRange(media.header, start, end);
     }
-  } else if (kind && Buffer.isBuffer(body) && !ctx.response.get('Content-Range')) {
+  } else if (Buffer.isBuffer(body) && !ctx.response.get('Content-Range')) {
     // A slice (206) of a Buffer cannot be placed in its file, so only whole bodies are probed.
-    const media = await probeBuffer(body, body.length, { kind, maxHeaderBytes: runtime.options.maxHeaderBytes });
-    if (plan.dynamic) plan = state.plan = withEncodingRate(plan, media.bitrate);
+    const media = await probeBuffer(body, body.length, { kind, maxHeaderBytes });
+    applyRate(state, media.bitrate);
     exempt = exemptForRange(media.header, 0, body.length);
-  } else if (kind && body instanceof Readable && !ctx.response.get('Content-Range') && ctx.response.length !== undefined) {
+  } else if (body instanceof Readable && !ctx.response.get('Content-Range') && ctx.response.length !== undefined) {
     // A stream with no file behind it (a proxy, a cache): probe a bounded prefix. Its length
     // must be known, since the encoding rate counts every payload byte.
     const length = ctx.response.length;
     const peeked = await peekStream(body, PEEK_BYTES, PEEK_TIMEOUT_MS);
     ctx.body = peeked.body;
     ctx.length = length; // Koa drops Content-Length when a stream body is replaced.
-    const media = await probeBuffer(peeked.prefix, length, { kind, maxHeaderBytes: runtime.options.maxHeaderBytes });
-    if (plan.dynamic) plan = state.plan = withEncodingRate(plan, media.bitrate);
+    const media = await probeBuffer(peeked.prefix, length, { kind, maxHeaderBytes });
+    applyRate(state, media.bitrate);
     exempt = exemptForRange(media.header, 0, length);
   }
+  finish(ctx, state, runtime, exempt);
+}
+
+/** `x` rules take the probed encoding rate (SPEC §2, §4). */
+function applyRate(state: BandwidthState, bitrate: number | null): void {
+  if (state.plan.dynamic) state.plan = withEncodingRate(state.plan, bitrate);
+}
+
+/** Hands the body to the meter and watches the response to its end. */
+function finish(ctx: Context, state: BandwidthState, runtime: BandwidthRuntime, exempt: ByteRange[]): undefined {
+  const plan = state.plan;
   const session = sessionKey(ctx, runtime.options.session);
   const sessionId = runtime.sessionId(session);
   const metered = runtime.engine.wrapBody(ctx, {
@@ -74,6 +92,7 @@ export async function respond(ctx: Context, state: BandwidthState, runtime: Band
     plan,
   });
   observeResponse(ctx, plan.vhost, sessionId, plan, metered ? (ctx.body as MeteredBody) : null, runtime);
+  return undefined;
 }
 
 function isFileStream(body: unknown): body is FileStream {

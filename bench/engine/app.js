@@ -47,8 +47,11 @@ function createApp(mode, mediaDir) {
   return { app, bw, observers, close: () => (stopObserving(), bw?.close()) };
 }
 
-/** What an operator turns on to watch the traffic (issue 7); returns a function that stops it. */
-function observe(bw, counts) {
+/**
+ * What an operator turns on to watch the traffic (issue 7); returns a function that stops it.
+ * `channel: false` leaves the diagnostics channel (process-wide) to the caller.
+ */
+function observe(bw, counts, { channel = true } = {}) {
   const { prometheusMetrics } = require('../../dist/lib/index.js');
   const { Registry } = require('prom-client');
   const registry = new Registry();
@@ -60,7 +63,7 @@ function observe(bw, counts) {
   const onChannel = (record) => {
     counts.channel += record.status > 0 ? 1 : 0;
   };
-  diagnosticsChannel.subscribe('koa-bandwidth:response', onChannel);
+  if (channel) diagnosticsChannel.subscribe('koa-bandwidth:response', onChannel);
   const scrape = setInterval(() => {
     registry.metrics().then((text) => {
       counts.scrapes += text.length > 0 ? 1 : 0;
@@ -70,9 +73,16 @@ function observe(bw, counts) {
   return () => {
     clearInterval(scrape);
     bw.events.off('response', onRecord);
-    diagnosticsChannel.unsubscribe('koa-bandwidth:response', onChannel);
+    if (channel) diagnosticsChannel.unsubscribe('koa-bandwidth:response', onChannel);
     unregister();
   };
 }
 
-module.exports = { createApp, CONFIG, observe };
+/** The diagnostics channel's share of observe(), for callers that toggle it alone. */
+function channelCounter(counts) {
+  return (record) => {
+    counts.channel += record.status > 0 ? 1 : 0;
+  };
+}
+
+module.exports = { createApp, CONFIG, observe, channelCounter };

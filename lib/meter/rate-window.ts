@@ -1,9 +1,13 @@
 const SLOTS = 10;
 const SLOT_MS = 100;
 
-/** Bytes sent over the last second, in ten 100 ms slots, for `stats()` rates. */
+/**
+ * Bytes sent over the last second, in ten 100 ms slots, for `stats()` rates. The slots are a
+ * plain array: one is made per response of a new session, and a typed array cost a small
+ * file's response about 2.5 µs (bench/engine/overhead-server.js).
+ */
 export class RateWindow {
-  private readonly slots = new Float64Array(SLOTS);
+  private readonly slots: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
   private slot = -1;
 
   add(now: number, n: number): void {

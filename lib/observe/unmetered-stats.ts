@@ -23,6 +23,35 @@ interface UnmeteredVhost {
   readonly sessions: Map<string, UnmeteredSession>;
 }
 
+/** One response's counter: a class, not a literal with closures, as it is made per response. */
+class UnmeteredCount implements UnmeteredResponse {
+  bytes = 0;
+  private open = true;
+
+  constructor(
+    private readonly vhost: UnmeteredVhost,
+    private readonly session: UnmeteredSession,
+    private readonly clock: () => number,
+  ) {}
+
+  add(n: number): void {
+    // One addition per write: nothing else is done per chunk (issue 7).
+    const now = this.clock();
+    this.bytes += n;
+    this.vhost.bytesSent += n;
+    this.vhost.window.add(now, n);
+    this.session.bytesSent += n;
+    this.session.window.add(now, n);
+  }
+
+  end(): void {
+    if (!this.open) return;
+    this.open = false;
+    const s = this.session;
+    if (--s.responses === 0 && this.vhost.sessions.get(s.id) === s) this.vhost.sessions.delete(s.id);
+  }
+}
+
 /**
  * The figures of responses the meter leaves alone (no BT, no cap, or a host that matches no
  * vhost), so that `stats()` shows every byte and every active session, not only the metered
@@ -42,30 +71,7 @@ export class UnmeteredStats {
     if (!s) v.sessions.set(session, (s = { id: session, ip, responses: 0, bytesSent: 0, plan, window: new RateWindow() }));
     s.responses++;
     s.plan = plan;
-    const vh = v;
-    const sess = s;
-    const clock = this.clock;
-    let bytes = 0;
-    let open = true;
-    return {
-      get bytes() {
-        return bytes;
-      },
-      add(n) {
-        // One addition per write: nothing else is done per chunk (issue 7).
-        const now = clock();
-        bytes += n;
-        vh.bytesSent += n;
-        vh.window.add(now, n);
-        sess.bytesSent += n;
-        sess.window.add(now, n);
-      },
-      end() {
-        if (!open) return;
-        open = false;
-        if (--sess.responses === 0 && vh.sessions.get(sess.id) === sess) vh.sessions.delete(sess.id);
-      },
-    };
+    return new UnmeteredCount(v, s, this.clock);
   }
 
   /** Vhosts with their bytes and rates (`cap` 0) and the sessions with a response in flight. */

@@ -43,11 +43,9 @@ export interface ResolveExtras {
  * const plan = resolvePlan({ ip: '192.168.1.1', path: '/a.mp4', headers: {}, query: {} }, vhost, null, DEFAULT_LIMITS);
  */
 export function resolvePlan(facts: RequestFacts, vhost: VhostConfig, route: RouteOverride | null, limits: QueryLimits, extras: ResolveExtras = {}): Plan {
-  const off = noBt(vhost, null);
-  if (!vhost.throttling) return off;
+  if (!vhost.throttling) return noBt(vhost, null);
   const rule = firstMatch(vhost.rules, new MatchContext(facts, extras.geoip));
-  const ruleRef = rule ? { line: rule.line, text: rule.text } : null;
-  if (rule?.bandwidth?.kind === 'no' || route?.bandwidth?.kind === 'no') return noBt(vhost, ruleRef);
+  if (rule?.bandwidth?.kind === 'no' || route?.bandwidth?.kind === 'no') return noBt(vhost, rule);
 
   const q = vhost.queryString ? readQuery(facts, vhost, limits, extras) : {};
   const givenByQuery = q.bandwidth !== undefined || q.ratio !== undefined || q.boost !== undefined;
@@ -64,7 +62,7 @@ export function resolvePlan(facts: RequestFacts, vhost: VhostConfig, route: Rout
   return Object.freeze({
     vhost: vhost.name,
     throttle: true,
-    rule: ruleRef,
+    rule: rule ? { line: rule.line, text: rule.text } : null,
     bandwidth,
     ratio,
     boostSeconds,
@@ -92,7 +90,18 @@ function firstMatch(rules: readonly Rule[], m: MatchContext): Rule | null {
   return null;
 }
 
-function noBt(vhost: VhostConfig, rule: Plan['rule']): Plan {
+/** No-BT plans are the same for every request of a vhost (or of its `no` rule): made once. */
+const noBtPlans = new WeakMap<VhostConfig, Map<Rule | null, Plan>>();
+
+function noBt(vhost: VhostConfig, rule: Rule | null): Plan {
+  let byRule = noBtPlans.get(vhost);
+  if (!byRule) noBtPlans.set(vhost, (byRule = new Map()));
+  let plan = byRule.get(rule);
+  if (!plan) byRule.set(rule, (plan = makeNoBt(vhost, rule ? { line: rule.line, text: rule.text } : null)));
+  return plan;
+}
+
+function makeNoBt(vhost: VhostConfig, rule: Plan['rule']): Plan {
   return Object.freeze({
     vhost: vhost.name,
     throttle: false,

@@ -38,6 +38,10 @@ function targets(systems, details, params) {
     const best = Math.min(...peerCpu);
     out.cpuVsNpm = { koaBandwidth: k.cpuSecondsPerGB, bestNpmPeer: best, ratio: round(k.cpuSecondsPerGB / best), limit: 0.5, met: k.cpuSecondsPerGB <= 0.5 * best };
   }
+  const floor = details['node-floor']?.sessions?.[params.sessionCounts[0]]?.cpuSecondsPerGB;
+  if (floor != null) {
+    out.nodeFloor = { cpuSecondsPerGB: floor, vsNginx: n?.cpuSecondsPerGB ? round(floor / n.cpuSecondsPerGB) : null, koaBandwidthVsFloor: k?.cpuSecondsPerGB != null ? round(k.cpuSecondsPerGB / floor) : null };
+  }
   if (k?.cpuSecondsPerGB != null && n?.cpuSecondsPerGB != null) {
     out.cpuVsNginx = { koaBandwidth: k.cpuSecondsPerGB, nginx: n.cpuSecondsPerGB, ratio: round(k.cpuSecondsPerGB / n.cpuSecondsPerGB), limit: 3, met: k.cpuSecondsPerGB <= 3 * n.cpuSecondsPerGB };
   }
@@ -114,6 +118,10 @@ function targetsText(result) {
   else lines.push('- CPU/GB vs npm peers: not measured');
   if (t.cpuVsNginx) lines.push(`- CPU/GB vs nginx: ${t.cpuVsNginx.koaBandwidth} vs ${t.cpuVsNginx.nginx} s/GB = ${t.cpuVsNginx.ratio}× (limit 3×) → ${t.cpuVsNginx.met ? 'met' : 'MISSED'}`);
   else lines.push('- CPU/GB vs nginx: not measured');
+  if (t.nodeFloor) {
+    lines.push(`- reference: bare Node (fs.read + res.write on the same pace, floor-server.js) ${t.nodeFloor.cpuSecondsPerGB} s/GB` +
+      `${t.nodeFloor.vsNginx != null ? ` = ${t.nodeFloor.vsNginx}× nginx` : ''}${t.nodeFloor.koaBandwidthVsFloor != null ? `; koa-bandwidth = ${t.nodeFloor.koaBandwidthVsFloor}× the floor` : ''}`);
+  }
   return lines.join('\n');
 }
 

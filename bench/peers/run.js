@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// npm run bench:peers [-- --quick] [--profile] [--docs] [--systems a,b]
+// npm run bench:peers [-- --quick] [--profile] [--docs] [--systems a,b] [--no-floor]
 //                     [--workloads accuracy,shared,sessions,rps] [--sessions 1000,10000]
 //
 // The same workloads against koa-bandwidth (`serve`), nginx (limit_rate), Koa +
@@ -10,7 +10,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { SYSTEMS, ROOT, koaBandwidthAvailable, koaBandwidthMode, nginxVersion, tmpDir } = require('./systems');
+const { SYSTEMS, FLOOR, ROOT, koaBandwidthAvailable, koaBandwidthMode, nginxVersion, tmpDir } = require('./systems');
 const { streamCase, rpsCase, killAllWorkers } = require('./measure');
 const { lineChart } = require('./chart');
 const { summariseProfile } = require('./profile-summary');
@@ -246,6 +246,12 @@ async function main() {
         for (const n of P.sessionCounts) d.sessions[n] = await guarded(`${system.name} ${n} sessions`, () => sessions(system, media, n));
       }
       if (wants('rps')) d.smallFiles = await guarded(`${system.name} small files`, () => rps(system, media));
+    }
+    // The reference floor: what bare Node costs at the same write pace (floor-server.js).
+    if (wants('sessions') && !flag('no-floor')) {
+      const n = P.sessionCounts[0];
+      log(`--- ${FLOOR.name} (reference: bare Node, fs.read + res.write on the same pace)`);
+      details[FLOOR.name] = { sessions: { [n]: await guarded(`${FLOOR.name} ${n} sessions`, () => sessions(FLOOR, media, n)) } };
     }
     let prof = null;
     if ((flag('profile') || !quick) && details['koa-bandwidth'] && !details['koa-bandwidth'].error) {

@@ -187,6 +187,15 @@ async function startPeer(lib, c, media) {
   return launch([process.execPath, path.join(__dirname, 'peer-server.js'), JSON.stringify(conf)], port);
 }
 
+/** The reference floor (floor-server.js): bare Node at koa-bandwidth's write pace. */
+async function startFloor(c, media) {
+  if (!(c.rateBps > 0)) throw new Error('the floor reference only runs rate-limited workloads');
+  const port = await freePort();
+  return launch([process.execPath, path.join(__dirname, 'floor-server.js'), JSON.stringify({ port, media, rateBps: c.rateBps })], port);
+}
+
+const FLOOR = { name: 'node-floor', canShareCap: false, hasBoost: false, start: startFloor };
+
 /** The systems in run order. `canShareCap`: can the system express one cap over all sessions? */
 const SYSTEMS = [
   { name: 'koa-bandwidth', canShareCap: true, hasBoost: true, start: startKoaBandwidth },
@@ -209,4 +218,4 @@ function koaBandwidthAvailable() {
   return koaBandwidthMode() !== null;
 }
 
-module.exports = { SYSTEMS, ROOT, koaBandwidthAvailable, koaBandwidthMode, nginxBinary, nginxVersion, tmpDir };
+module.exports = { SYSTEMS, FLOOR, ROOT, koaBandwidthAvailable, koaBandwidthMode, nginxBinary, nginxVersion, tmpDir };

@@ -34,8 +34,11 @@ const onChannel = channelCounter(observers);
 const app = new Koa();
 app.silent = true;
 // The same one function call in every mode: only what it calls differs.
+// BENCH_OVERHEAD_AA=1 runs plain's path in the engine mode too: an A/A check of the method,
+// whose ratio should come out at 1.
+const AA = process.env.BENCH_OVERHEAD_AA === '1';
 app.use(function maybeBandwidth(ctx, next) {
-  return mode === 'plain' ? next() : mode === 'engine' ? bw(ctx, next) : bwObserved(ctx, next);
+  return mode === 'plain' || (AA && mode === 'engine') ? next() : mode === 'engine' ? bw(ctx, next) : bwObserved(ctx, next);
 });
 app.use(async function files(ctx) {
   await send(ctx, ctx.path, { root: mediaDir });
@@ -46,7 +49,18 @@ let measuring = false;
 let count = 0;
 let cpu0 = process.cpuUsage();
 let wall0 = performance.now();
-let next = 0;
+// Each round takes the three modes in a fresh order (a seeded shuffle), so that no mode always
+// follows another and inherits its garbage or its warm caches.
+let order = [...MODES];
+let step = 0;
+let seed = 20261123;
+function shuffle() {
+  for (let i = order.length - 1; i > 0; i--) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    const j = seed % (i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+}
 
 function setMode(m) {
   if (m === 'observed') diagnosticsChannel.subscribe('koa-bandwidth:response', onChannel);
@@ -66,7 +80,11 @@ function closeSegment() {
     t.segments.push(cpuUs / count);
   }
   count = 0;
-  setMode(MODES[(next = (next + 1) % MODES.length)]);
+  if (++step === order.length) {
+    step = 0;
+    shuffle();
+  }
+  setMode(order[step]);
   cpu0 = process.cpuUsage();
   wall0 = performance.now();
 }
@@ -81,8 +99,8 @@ server.on('request', (req, res) => {
 server.listen({ port: 0, host: '127.0.0.1' }, () => process.send({ port: server.address().port }));
 process.on('message', (m) => {
   if (m === 'start') {
-    // Start on a segment boundary, in the first mode.
-    next = MODES.length - 1;
+    // Start on a segment boundary, at the start of a round.
+    step = order.length - 1;
     measuring = false;
     closeSegment();
     measuring = true;

@@ -51,7 +51,7 @@ let cpu0 = process.cpuUsage();
 let wall0 = performance.now();
 // Each round takes the three modes in a fresh order (a seeded shuffle), so that no mode always
 // follows another and inherits its garbage or its warm caches.
-let order = [...MODES];
+const order = [...MODES];
 let step = 0;
 let seed = 20261123;
 function shuffle() {

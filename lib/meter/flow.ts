@@ -82,7 +82,8 @@ export interface WritePace {
 /**
  * A flow limited by BT alone has a fixed rate: it writes 16 KiB, or every 2 s (8 × 250 ms)
  * at the latest. At 64 kbps that is one 16 KB write every 2 s, which took the 10,000-session
- * bench from 102 % to 85 % of a core (docs/performance.md). A player buffers far more than 2 s.
+ * bench from 102 % to under 40 % of a core (docs/performance.md). A player buffers far more
+ * than 2 s.
  */
 export const SOLO_PACE: WritePace = { minWrite: 16 * 1024, maxPeriods: 8 };
 

@@ -8,6 +8,18 @@ import { harness } from './harness';
 const slowestMs = (pace: WritePace, flushMs: number): number => pace.maxPeriods * flushMs;
 const MIN_WRITE = SOLO_PACE.minWrite;
 
+/** The sizes of the flow's writes over `ms`, stepping the harness one 20 ms tick at a time. */
+function writesOver(h: ReturnType<typeof harness>, f: { sent: number }, ms: number): number[] {
+  const writes: number[] = [];
+  let last = f.sent;
+  for (let t = 0; t < ms; t += 20) {
+    h.run(20);
+    if (f.sent !== last) writes.push(f.sent - last);
+    last = f.sent;
+  }
+  return writes;
+}
+
 const jain = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) ** 2 / (xs.length * xs.reduce((a, b) => a + b * b, 0));
 
 describe('Scheduler (injected clock)', () => {
@@ -34,14 +46,8 @@ describe('Scheduler (injected clock)', () => {
 
     it('writes a slow session every 250–2000 ms in writes of up to MIN_WRITE, not every tick', () => {
       const h = harness({ flushMs: 250 });
-      const writes: number[] = [];
       const f = h.open({ session: 'a', rate: 8000 });
-      let last = f.sent;
-      for (let t = 0; t < 5000; t += 20) {
-        h.run(20);
-        if (f.sent !== last) writes.push(f.sent - last);
-        last = f.sent;
-      }
+      const writes = writesOver(h, f, 5000);
       expect(writes.length).toBeGreaterThanOrEqual(Math.floor(5000 / slowestMs(SOLO_PACE, 250)) - 1);
       expect(writes.length).toBeLessThanOrEqual(5000 / 250 + 1);
       for (const w of writes.slice(1)) expect(w).toBeLessThanOrEqual(MIN_WRITE);
@@ -201,13 +207,7 @@ describe('Scheduler write sizes under a TrafficCap', () => {
     const flows = Array.from({ length: 50 }, (_, i) => h.open({ session: `s${i}`, trafficCap: 50 * 8000 }));
     const f = flows[0]!;
     h.run(1000);
-    const writes: number[] = [];
-    let last = f.sent;
-    for (let t = 0; t < 5000; t += 20) {
-      h.run(20);
-      if (f.sent !== last) writes.push(f.sent - last);
-      last = f.sent;
-    }
+    const writes = writesOver(h, f, 5000);
     expect(writes.length).toBeGreaterThanOrEqual(Math.floor(5000 / slowestMs(SHARED_PACE, 250)) - 1);
     expect(writes.length).toBeLessThanOrEqual(5000 / 250 + 1);
     for (const w of writes) expect(w).toBeLessThanOrEqual(SHARED_PACE.minWrite);

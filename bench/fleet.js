@@ -64,11 +64,20 @@ if (cluster.isPrimary) {
 
   (async () => {
     const redis = await connect(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-    const store = redisStore({ client: redis.client, logger: { warn: () => {}, info: () => {} } });
+    // REDIS_TIMEOUT_MS: the store's per-call deadline (default 100 ms).
+    const timeoutMs = process.env.REDIS_TIMEOUT_MS ? Number(process.env.REDIS_TIMEOUT_MS) : undefined;
+    const store = redisStore({ client: redis.client, timeoutMs, logger: { warn: () => {}, info: () => {} } });
     store.on('state', (s) => process.send({ type: 'state', pid: process.pid, ...s, t: now() }));
 
     const media = process.env.MEDIA ?? process.cwd();
     const app = new Koa();
+    // Koa 3 reports every client abort of a stream body (here: every download the test stops)
+    // to app.onerror, which prints it; print the rest only.
+    app.silent = true;
+    app.on('error', (err) => {
+      if (err.code === 'ERR_STREAM_PREMATURE_CLOSE' || err.code === 'ECONNRESET' || err.code === 'EPIPE') return;
+      console.error(err);
+    });
     app.use(
       bandwidth({
         config: { vhosts: [{ name: 'media', options: { trafficCap: Number(process.env.CAP_MBPS ?? 20) } }], default: 'media' },

@@ -64,7 +64,7 @@ function newestSource(dir: string): number {
 }
 
 /** Start bench/fleet.js with `workers` workers serving `media`, and wait until all listen. */
-export async function startFleet(opts: { redisUrl: string; flavour: RedisFlavour; workers: number; media: string; capMbps: number }): Promise<Fleet> {
+export async function startFleet(opts: { redisUrl: string; flavour: RedisFlavour; workers: number; media: string; capMbps: number; redisTimeoutMs?: number }): Promise<Fleet> {
   const child: ChildProcess = spawn(process.execPath, [path.join(root, 'bench', 'fleet.js')], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -76,6 +76,7 @@ export async function startFleet(opts: { redisUrl: string; flavour: RedisFlavour
       PORT: '0',
       MEDIA: opts.media,
       CAP_MBPS: String(opts.capMbps),
+      ...(opts.redisTimeoutMs === undefined ? {} : { REDIS_TIMEOUT_MS: String(opts.redisTimeoutMs) }),
     },
   });
   const ports: number[] = [];
@@ -125,7 +126,7 @@ export async function startFleet(opts: { redisUrl: string; flavour: RedisFlavour
  * one alone at the full cap), and the fleet and its downloads stopped after each test, on
  * failure too.
  */
-export function fleetFixture(capMbps: number): {
+export function fleetFixture(capMbps: number, opts: { redisTimeoutMs?: number } = {}): {
   readonly server: RedisServer;
   /** Three workers on this Redis, with a fresh lease hash for the `media` vhost. */
   start(flavour: RedisFlavour): Promise<Fleet>;
@@ -164,7 +165,7 @@ export function fleetFixture(capMbps: number): {
     async start(flavour) {
       const s = this.server;
       await s.command('DEL', '{kb:media}:lease');
-      fleet = await startFleet({ redisUrl: s.url, flavour, workers: 3, media: media as string, capMbps });
+      fleet = await startFleet({ redisUrl: s.url, flavour, workers: 3, media: media as string, capMbps, redisTimeoutMs: opts.redisTimeoutMs });
       return fleet;
     },
     track(stop) {

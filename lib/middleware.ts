@@ -6,6 +6,7 @@ import { normalizeOptions, type BandwidthOptions } from './options';
 import { BandwidthRuntime, UNMATCHED } from './runtime';
 import { observeResponse } from './observe/observe-response';
 import { sessionKey } from './session-key';
+import { requestHost } from './request-host';
 import { resolvePlan, type ResolveExtras, type RouteOverride } from './policy/resolve-plan';
 import { takeBtParams } from './policy/take-bt-params';
 import { respond } from './respond';
@@ -22,7 +23,7 @@ export class BandwidthState {
   /** The plan in force; replaced (never mutated) when a route override arrives. */
   plan: Plan;
   /** The route override set by `route()`, if any. */
-  override: RouteOverride | null = null;
+  override: RouteOverride | null;
 
   constructor(
     readonly vhost: VhostConfig,
@@ -32,6 +33,9 @@ export class BandwidthState {
     private readonly runtime: BandwidthRuntime,
     private readonly extras: ResolveExtras,
   ) {
+    // Assigned here, not as field initialisers: one per request, and V8 runs initialisers as a
+    // separate function with define semantics (ES2022 class fields).
+    this.override = null;
     this.plan = resolvePlan(facts, vhost, null, runtime.options.limits, extras);
   }
 
@@ -93,7 +97,7 @@ export function bandwidth(opts: BandwidthOptions): BandwidthMiddleware {
   };
 
   async function bandwidthMiddleware(ctx: Context, next: Next): Promise<void> {
-    const vhost = config.table.lookup(hostOf(ctx));
+    const vhost = config.table.lookup(requestHost(ctx));
     if (vhost === null) {
       // Unknown hosts pass through unmetered, counted under one fixed name (SPEC §1, issue 7).
       try {
@@ -103,12 +107,13 @@ export function bandwidth(opts: BandwidthOptions): BandwidthMiddleware {
       }
       return;
     }
-    const originalQuerystring = ctx.querystring;
+    // No '?' in the URL means no query string: Koa's URL parse is skipped (most media requests).
+    const originalQuerystring = ctx.req.url?.includes('?') === false ? '' : ctx.querystring;
     const { querystring, query } = takeBtParams(vhost, originalQuerystring);
     // Downstream (ctx.url, ctx.querystring, ctx.query) sees the stripped query; ctx.originalUrl
     // keeps what the client sent, as Koa promises (SPEC §3).
     if (querystring !== originalQuerystring) ctx.querystring = querystring;
-    const facts: RequestFacts = { ip: ctx.ip ?? '', path: decodePath(ctx.path), headers: ctx.headers, query };
+    const facts = new EntryFacts(ctx, decodePath(ctx.path), query);
     const state = new BandwidthState(vhost, facts, originalQuerystring, runtime, extras);
     ctx.bandwidth = state;
     try {
@@ -133,12 +138,29 @@ export function bandwidth(opts: BandwidthOptions): BandwidthMiddleware {
   }) as unknown as BandwidthMiddleware;
 }
 
-/** `ctx.host` honours X-Forwarded-Host under `app.proxy` and `:authority` on HTTP/2. */
-function hostOf(ctx: Context): string | undefined {
-  try {
-    return ctx.host;
-  } catch {
-    return undefined;
+/**
+ * The request as it reached bandwidth(), for the rules (SPEC §2). `ip` is read from ctx when
+ * first asked: a vhost without IP rules never needs it, and Koa's getter costs a little.
+ */
+class EntryFacts implements RequestFacts {
+  readonly headers: RequestFacts['headers'];
+  private ipValue: string | undefined;
+
+  constructor(
+    private readonly ctx: Context,
+    readonly path: string,
+    readonly query: RequestFacts['query'],
+  ) {
+    this.headers = ctx.req.headers;
+    this.ipValue = undefined;
+  }
+
+  get ip(): string {
+    return (this.ipValue ??= this.ctx.ip ?? '');
+  }
+
+  toJSON(): RequestFacts {
+    return { ip: this.ip, path: this.path, headers: this.headers, query: this.query };
   }
 }
 

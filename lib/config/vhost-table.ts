@@ -1,15 +1,23 @@
 import type { BandwidthConfig, VhostConfig } from './config-model';
 
+const HOST_CACHE_SIZE = 256;
+
 /**
  * Host lookup (SPEC §1): Name, then exact Alias, then `*.` Alias (longest suffix first),
- * then `<Default>`. Built once per config; lookups never add entries, so unknown hosts
- * create no state.
+ * then `<Default>`. Built once per config; lookups never add to its tables, and the cache of
+ * raw Host values is bounded, so unknown hosts create no lasting state.
  */
 export class VhostTable {
   private readonly exact = new Map<string, VhostConfig>();
   private readonly alias = new Map<string, VhostConfig>();
   private readonly wildcards: { suffix: string; vhost: VhostConfig }[] = [];
   private readonly fallback: VhostConfig | null;
+  /**
+   * Raw Host values already looked up, with their answer. A handful of names serve nearly
+   * every request; clients may send any number of others, so the cache is emptied when it
+   * reaches {@link HOST_CACHE_SIZE} (bounded state, and no per-host series anywhere).
+   */
+  private readonly seen = new Map<string, VhostConfig | null>();
 
   constructor(readonly config: BandwidthConfig) {
     for (const v of config.vhosts) this.exact.set(v.name, v);
@@ -25,6 +33,16 @@ export class VhostTable {
 
   /** The vhost for a raw Host header value (port, brackets, case, trailing dot handled); null = pass through. */
   lookup(host: string | undefined): VhostConfig | null {
+    if (typeof host !== 'string') return this.resolve(host);
+    const hit = this.seen.get(host);
+    if (hit !== undefined) return hit;
+    const vhost = this.resolve(host);
+    if (this.seen.size >= HOST_CACHE_SIZE) this.seen.clear();
+    this.seen.set(host, vhost);
+    return vhost;
+  }
+
+  private resolve(host: string | undefined): VhostConfig | null {
     const h = normalizeHost(host);
     if (h !== null) {
       const hit = this.exact.get(h) ?? this.alias.get(h);

@@ -44,10 +44,11 @@ export interface ResolveExtras {
  */
 export function resolvePlan(facts: RequestFacts, vhost: VhostConfig, route: RouteOverride | null, limits: QueryLimits, extras: ResolveExtras = {}): Plan {
   if (!vhost.throttling) return noBt(vhost, null);
-  const rule = firstMatch(vhost.rules, new MatchContext(facts, extras.geoip));
+  const rule = vhost.rules.length === 0 ? null : firstMatch(vhost.rules, new MatchContext(facts, extras.geoip));
   if (rule?.bandwidth?.kind === 'no' || route?.bandwidth?.kind === 'no') return noBt(vhost, rule);
 
-  const q = vhost.queryString ? readQuery(facts, vhost, limits, extras) : {};
+  const fq = facts.query;
+  const q = vhost.queryString && (fq.bandwidth !== undefined || fq.ratio !== undefined || fq.boost !== undefined) ? readQuery(facts, vhost, limits, extras) : NO_QUERY;
   const givenByQuery = q.bandwidth !== undefined || q.ratio !== undefined || q.boost !== undefined;
   const givenByRoute = route !== null && (route.bandwidth !== undefined || route.ratio !== undefined || route.boost !== undefined);
   if (!rule && !givenByQuery && !givenByRoute) return noBt(vhost, null);
@@ -89,6 +90,8 @@ function firstMatch(rules: readonly Rule[], m: MatchContext): Rule | null {
   for (const r of rules) if (r.condition(m)) return r;
   return null;
 }
+
+const NO_QUERY: { bandwidth?: number; ratio?: number; boost?: number } = Object.freeze({});
 
 /** No-BT plans are the same for every request of a vhost (or of its `no` rule): made once. */
 const noBtPlans = new WeakMap<VhostConfig, Map<Rule | null, Plan>>();

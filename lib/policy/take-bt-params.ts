@@ -22,14 +22,18 @@ function namesOf(vhost: VhostConfig): { names: Set<string>; byName: Map<string, 
   return hit;
 }
 
+/** Most requests carry no query string: they share this answer (frozen: nothing may add to it). */
+const NO_PARAMS: { querystring: string; query: RequestFacts['query'] } = Object.freeze({ querystring: '', query: Object.freeze({}) });
+
 /**
  * Take a vhost's BT params out of a raw query string (SPEC §3): the raw values by field for
  * the resolver, and the query string downstream should see, other params in order.
  */
 export function takeBtParams(vhost: VhostConfig, querystring: string): { querystring: string; query: RequestFacts['query'] } {
+  if (querystring === '') return NO_PARAMS;
   const { names, byName } = namesOf(vhost);
   const query: RequestFacts['query'] = {};
-  if (names.size === 0 || querystring === '') return { querystring, query };
+  if (names.size === 0) return { querystring, query };
   const stripped = stripQuery(querystring, names);
   for (const [name, value] of stripped.values) {
     const field = byName.get(name);

@@ -40,6 +40,17 @@ describe('VhostTable.lookup', () => {
     expect(t.lookup('b.test')).toBeNull();
     expect(t.lookup(undefined)).toBeNull();
   });
+
+  it('answers the same from its cache of raw Host values, which stays bounded under random hosts', () => {
+    const t = new VhostTable(config);
+    const hosts = ['www.example.com', 'A.example.com:80', 'static.example.com', 'nowhere.test', '[::1]', 'bad host'];
+    const first = hosts.map((h) => t.lookup(h)?.name);
+    expect(first).toEqual(['www.example.com', 'www.example.com', 'cdn.example.com', 'fallback.test', 'fallback.test', 'fallback.test']);
+    expect(hosts.map((h) => t.lookup(h)?.name)).toEqual(first); // from the cache
+    for (let i = 0; i < 10_000; i++) t.lookup(`r${i}.${i % 2 ? 'cdn.example.com' : 'random.test'}`);
+    expect((t as unknown as { seen: Map<string, unknown> }).seen.size).toBeLessThanOrEqual(256);
+    expect(hosts.map((h) => t.lookup(h)?.name)).toEqual(first); // after the cache was emptied
+  });
 });
 
 describe('normalizeHost', () => {

@@ -18,6 +18,22 @@ describe('bandwidth()', () => {
     });
   });
 
+  it('keeps the request facts as they reached it: client IP, decoded path, headers, BT params', async () => {
+    const seen: unknown[] = [];
+    const { app } = echoApp({ config }, (a) =>
+      a.use((ctx) => {
+        const f = ctx.bandwidth!.facts;
+        seen.push({ ip: f.ip, path: f.path, ua: f.headers['user-agent'], query: f.query }, JSON.parse(JSON.stringify(f)));
+        ctx.body = 'ok';
+      }),
+    );
+    await request(app.callback()).get('/a%20b.mp4?bw=300&x=1').set('Host', 'a.test').set('X-Forwarded-For', '203.0.113.9').set('User-Agent', 'probe/1').expect(200);
+    await request(app.callback()).get('/plain.mp4').set('Host', 'a.test').set('X-Forwarded-For', '198.51.100.2').expect(200);
+    expect(seen[0]).toEqual({ ip: '203.0.113.9', path: '/a b.mp4', ua: 'probe/1', query: { bandwidth: '300' } });
+    expect(seen[1]).toMatchObject({ ip: '203.0.113.9', path: '/a b.mp4', query: { bandwidth: '300' } });
+    expect(seen[2]).toEqual({ ip: '198.51.100.2', path: '/plain.mp4', ua: undefined, query: {} });
+  });
+
   it('is a named async function with controls', () => {
     const bw = bandwidth({ config });
     expect(bw.name).toBe('bandwidthMiddleware');

@@ -79,7 +79,9 @@ function finish(ctx: Context, state: BandwidthState, runtime: BandwidthRuntime, 
   const plan = state.plan;
   const session = sessionKey(ctx, runtime.options.session);
   const sessionId = runtime.sessionId(session);
-  const metered = runtime.engine.wrapBody(ctx, {
+  // Most responses have no limit at all: no meter input to build.
+  const limited = (plan.throttle && plan.rate !== null && plan.rate > 0) || plan.sessionCap > 0 || plan.trafficCap > 0;
+  const metered = limited && runtime.engine.wrapBody(ctx, {
     vhost: plan.vhost,
     session,
     sessionId,

@@ -46,9 +46,9 @@ export class BandwidthRuntime implements ResponseSink {
     return this.config.listenerCount('response') > 0 || responseChannel.hasSubscribers || this.options.logger !== silentLogger;
   }
 
-  openUnmetered(vhost: string, session: string, ip: string, plan: Plan | null): UnmeteredResponse {
+  openUnmetered(vhost: string, session: string, client: { readonly ip?: string }, plan: Plan | null): UnmeteredResponse {
     // The name is a configured vhost or `_unmatched`, never a client's Host: the state is bounded.
-    return this.unmetered.open(vhost, session, ip, plan);
+    return this.unmetered.open(vhost, session, client, plan);
   }
 
   publish(record: ResponseRecord): void {

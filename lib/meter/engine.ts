@@ -127,9 +127,10 @@ export function createEngine(opts: EngineOptions = {}): Engine {
 
   return {
     wrapBody(ctx, input) {
-      if (ctx.respond === false || ctx.method === 'HEAD' || EMPTY_STATUS.has(ctx.status) || ctx.body == null) return false;
+      // No limit at all is the common case: decided before any of ctx's getters.
       const rate = input.rate != null && input.rate > 0 ? input.rate : null;
       if (rate === null && !(input.sessionCap > 0) && !(input.trafficCap > 0)) return false;
+      if (ctx.respond === false || ctx.method === 'HEAD' || EMPTY_STATUS.has(ctx.status) || ctx.body == null) return false;
       const length = ctx.response.length;
       // Nothing to meter in an empty body; a body already metered is not metered twice.
       if (length === 0 || ctx.body instanceof MeteredBody) return false;

@@ -52,11 +52,11 @@ describe('mergeStats', () => {
 });
 
 describe('UnmeteredStats', () => {
-  it('counts bytes and rates as they are written, and forgets a session when its last response ends', () => {
+  it('counts bytes as they are written, and shows a session only while it has a response in flight', () => {
     let now = 10_000;
     const u = new UnmeteredStats(() => now);
-    const r1 = u.open('a', 'c1', '::1', null);
-    const r2 = u.open('a', 'c1', '::1', plan('a'));
+    const r1 = u.open('a', 'c1', { ip: '::1' }, null);
+    const r2 = u.open('a', 'c1', { ip: '::1' }, plan('a'));
     r1.add(1000);
     now += 300;
     r2.add(500);
@@ -74,5 +74,55 @@ describe('UnmeteredStats', () => {
     snap = u.snapshot();
     expect(snap.vhosts[0]).toMatchObject({ rate: 0, bytesSent: 1500, activeSessions: 0 });
     expect(snap.sessions).toEqual([]);
+  });
+
+  it('keeps a connection’s session between its responses: one rate window across keep-alive requests', () => {
+    let now = 10_000;
+    const u = new UnmeteredStats(() => now);
+    for (let i = 0; i < 5; i++) {
+      const r = u.open('a', 'c1', { ip: '::1' }, null);
+      r.add(1000);
+      r.end();
+      now += 100;
+    }
+    expect(u.activeSessions).toBe(0);
+    expect(u.keptSessions).toBe(1);
+    const r = u.open('a', 'c1', { ip: '::1' }, plan('a'));
+    const snap = u.snapshot();
+    // The five earlier responses (within the last second) count toward the session's rate.
+    expect(snap.sessions).toEqual([{ id: 'c1', vhost: 'a', ip: '::1', rate: 5000, bytesSent: 5000, responses: 1, throttled: false, plan: plan('a') }]);
+    expect(snap.vhosts[0]).toMatchObject({ rate: 5000, bytesSent: 5000, activeSessions: 1 });
+    r.end();
+  });
+
+  it('feeds the rate windows in batches, yet totals are exact at once and rates once read', () => {
+    let now = 50_000;
+    const u = new UnmeteredStats(() => now);
+    const reads: number[] = [];
+    const clocked = new UnmeteredStats(() => (reads.push(now), now));
+    const r = clocked.open('a', 'c1', { ip: '::1' }, null);
+    for (let i = 0; i < 100; i++) r.add(100); // 10 KB in small writes: no clock read per write
+    expect(reads).toHaveLength(0);
+    expect(clocked.snapshot().vhosts[0]).toMatchObject({ bytesSent: 10_000, rate: 10_000 });
+    for (let i = 0; i < 20; i++) r.add(4096); // a batch of 64 KiB reaches the windows on its own
+    expect(reads.length).toBeGreaterThan(1);
+    r.end();
+    expect(clocked.snapshot().vhosts[0]).toMatchObject({ bytesSent: 10_000 + 20 * 4096, rate: 10_000 + 20 * 4096 });
+    // Rates still age out: bytes settled at end() are in the slot of the end.
+    const q = u.open('a', 'c2', { ip: '::1' }, null);
+    q.add(300);
+    q.end();
+    now += 1100;
+    expect(u.snapshot().vhosts[0]).toMatchObject({ bytesSent: 300, rate: 0 });
+  });
+
+  it('stays bounded under many short connections: idle sessions are swept', () => {
+    const u = new UnmeteredStats(() => 0);
+    const live = Array.from({ length: 10 }, (_, i) => u.open('a', `live${i}`, { ip: '::1' }, null));
+    for (let i = 0; i < 20_000; i++) u.open('a', `c${i}`, { ip: '::1' }, null).end();
+    expect(u.activeSessions).toBe(10);
+    expect(u.keptSessions).toBeLessThanOrEqual(2 * 10 + 256);
+    expect(u.snapshot().sessions.map((s) => s.id).sort()).toEqual(live.map((_, i) => `live${i}`).sort());
+    for (const r of live) r.end();
   });
 });

@@ -50,16 +50,6 @@ function usage(pid) {
   return { cpu, rss, t: performance.now() };
 }
 
-/** Pin every thread of a process to one CPU (taskset, util-linux); false where that fails. */
-function pin(pid, cpu) {
-  try {
-    execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Run a scenario in `clients` client processes; samples the server's CPU/RSS over the window. */
 async function load(server, scenario, clients = 1) {
   const marks = {};
@@ -68,7 +58,6 @@ async function load(server, scenario, clients = 1) {
       const sc = { ...scenario, port: server.port };
       if (sc.groups) sc.groups = sc.groups.map((g) => ({ ...g, count: Math.floor(g.count / clients) + (i < g.count % clients ? 1 : 0) }));
       const c = fork(path.join(ENGINE, 'client.js'), [], { stdio: 'inherit' });
-      if (scenario.cpu !== undefined) pin(c.pid, scenario.cpu);
       return new Promise((resolve) => {
         c.on('message', (m) => {
           if (m.event === 'result') resolve(m.result);
@@ -205,11 +194,9 @@ async function overhead(dir) {
   const child = fork(path.join(ENGINE, 'overhead-server.js'), [dir, String(segment)], { stdio: 'inherit' });
   const port = await new Promise((resolve) => child.once('message', (m) => resolve(m.port)));
   const server = { child, port };
-  const pinned = process.env.BENCH_PIN === '1' && pin(child.pid, 1);
-  const cpu = pinned ? 0 : undefined;
-  await load(server, { kind: 'rps', path: '/small.bin', connections: 8, durationMs: 1500, cpu }); // warm up
+  await load(server, { kind: 'rps', path: '/small.bin', connections: 8, durationMs: 1500 }); // warm up
   child.send('start');
-  await load(server, { kind: 'rps', path: '/small.bin', connections: 8, durationMs, cpu });
+  await load(server, { kind: 'rps', path: '/small.bin', connections: 8, durationMs });
   const { totals, observers } = await new Promise((resolve) => {
     child.once('message', resolve);
     child.send('stop');

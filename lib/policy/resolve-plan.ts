@@ -95,8 +95,15 @@ const NO_QUERY: { bandwidth?: number; ratio?: number; boost?: number } = Object.
 
 /** No-BT plans are the same for every request of a vhost (or of its `no` rule): made once. */
 const noBtPlans = new WeakMap<VhostConfig, Map<Rule | null, Plan>>();
+/** The one a vhost's requests get when no rule matched (nearly all): one lookup, not two. */
+const plainPlans = new WeakMap<VhostConfig, Plan>();
 
 function noBt(vhost: VhostConfig, rule: Rule | null): Plan {
+  if (rule === null) {
+    let plan = plainPlans.get(vhost);
+    if (!plan) plainPlans.set(vhost, (plan = makeNoBt(vhost, null)));
+    return plan;
+  }
   let byRule = noBtPlans.get(vhost);
   if (!byRule) noBtPlans.set(vhost, (byRule = new Map()));
   let plan = byRule.get(rule);

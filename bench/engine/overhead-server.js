@@ -63,7 +63,10 @@ function shuffle() {
 }
 
 function setMode(m) {
-  if (m === 'observed') diagnosticsChannel.subscribe('koa-bandwidth:response', onChannel);
+  // Subscribe on entering observed, unsubscribe on leaving it. (Subscribing again when observed
+  // followed observed across rounds once stacked subscribers, which left one subscribed during
+  // engine segments: engine then built records too.)
+  if (m === 'observed' && mode !== 'observed') diagnosticsChannel.subscribe('koa-bandwidth:response', onChannel);
   if (mode === 'observed' && m !== 'observed') diagnosticsChannel.unsubscribe('koa-bandwidth:response', onChannel);
   mode = m;
 }

@@ -23,7 +23,7 @@ export class BandwidthState {
   /** The plan in force; replaced (never mutated) when a route override arrives. */
   plan: Plan;
   /** The route override set by `route()`, if any. */
-  override: RouteOverride | null;
+  override: RouteOverride | null = null;
 
   constructor(
     readonly vhost: VhostConfig,
@@ -33,9 +33,6 @@ export class BandwidthState {
     private readonly runtime: BandwidthRuntime,
     private readonly extras: ResolveExtras,
   ) {
-    // Assigned here, not as field initialisers: one per request, and V8 runs initialisers as a
-    // separate function with define semantics (ES2022 class fields).
-    this.override = null;
     this.plan = resolvePlan(facts, vhost, null, runtime.options.limits, extras);
   }
 
@@ -144,7 +141,7 @@ export function bandwidth(opts: BandwidthOptions): BandwidthMiddleware {
  */
 class EntryFacts implements RequestFacts {
   readonly headers: RequestFacts['headers'];
-  private ipValue: string | undefined;
+  private ipValue: string | undefined = undefined;
 
   constructor(
     private readonly ctx: Context,
@@ -152,7 +149,6 @@ class EntryFacts implements RequestFacts {
     readonly query: RequestFacts['query'],
   ) {
     this.headers = ctx.req.headers;
-    this.ipValue = undefined;
   }
 
   get ip(): string {

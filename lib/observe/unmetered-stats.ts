@@ -41,18 +41,14 @@ interface UnmeteredVhost {
 
 /** One response's counter: a class, not a literal with closures, as it is made per response. */
 class UnmeteredCount implements UnmeteredResponse {
-  bytes: number;
-  private open: boolean;
+  bytes = 0;
+  private open = true;
 
   constructor(
     private readonly stats: UnmeteredStats,
     private readonly vhost: UnmeteredVhost,
     private readonly session: UnmeteredSession,
-  ) {
-    // Not field initialisers: those run as a separate function, once per response.
-    this.bytes = 0;
-    this.open = true;
-  }
+  ) {}
 
   add(n: number): void {
     // A few additions per write, no clock: nothing else is done per chunk (issue 7).

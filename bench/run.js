@@ -196,7 +196,8 @@ async function overhead(dir) {
   const server = { child, port };
   await load(server, { kind: 'rps', path: '/small.bin', connections: 8, durationMs: 1500 }); // warm up
   child.send('start');
-  await load(server, { kind: 'rps', path: '/small.bin', connections: 8, durationMs });
+  const client = await load(server, { kind: 'rps', path: '/small.bin', connections: 8, durationMs });
+  if (client.failed > 0) throw new Error(`overhead: ${client.failed} responses were not 200 with a Content-Length`);
   const { totals, observers } = await new Promise((resolve) => {
     child.once('message', resolve);
     child.send('stop');
@@ -252,6 +253,7 @@ async function overheadAlternate(dir) {
     child.once('message', resolve);
     child.send('stop');
   });
+  if (client.failed > 0) throw new Error(`overhead: ${client.failed} responses were not 200 with a Content-Length; the figures would not be for small files`);
   const cut = 4 * median([...samples.plain, ...samples.engine, ...samples.observed]);
   const stat = (xs) => {
     const mean = xs.reduce((a, b) => a + b, 0) / xs.length;

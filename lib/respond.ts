@@ -6,6 +6,7 @@ import { mediaKind } from './media/media-kind';
 import { probeBuffer } from './media/probe-buffer';
 import { probeFile } from './media/probe-file';
 import { peekStream } from './media/peek-stream';
+import { anyLimit } from './meter/engine';
 import { exemptForRange } from './meter/exempt-for-range';
 import type { MeteredBody } from './meter/metered-body';
 import type { BandwidthState } from './middleware';
@@ -79,13 +80,13 @@ function finish(ctx: Context, state: BandwidthState, runtime: BandwidthRuntime, 
   const plan = state.plan;
   const session = sessionKey(ctx, runtime.options.session);
   const sessionId = runtime.sessionId(session);
+  const rate = plan.throttle ? plan.rate : null;
   // Most responses have no limit at all: no meter input to build.
-  const limited = (plan.throttle && plan.rate !== null && plan.rate > 0) || plan.sessionCap > 0 || plan.trafficCap > 0;
-  const metered = limited && runtime.engine.wrapBody(ctx, {
+  const metered = anyLimit(rate, plan.sessionCap, plan.trafficCap) && runtime.engine.wrapBody(ctx, {
     vhost: plan.vhost,
     session,
     sessionId,
-    rate: plan.throttle ? plan.rate : null,
+    rate,
     boostBytes: plan.boostBytes,
     sessionCap: plan.sessionCap,
     trafficCap: plan.trafficCap,

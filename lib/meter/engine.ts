@@ -76,6 +76,11 @@ function range(name: string, v: number, lo: number, hi: number, openLo = false):
   return v;
 }
 
+/** Whether a body has anything to meter: a BT rate, a session cap or a TrafficCap. */
+export function anyLimit(rate: number | null, sessionCap: number, trafficCap: number): boolean {
+  return (rate != null && rate > 0) || sessionCap > 0 || trafficCap > 0;
+}
+
 /**
  * The metering engine (SPEC §5): one scheduler for every metered body of the process.
  *
@@ -128,8 +133,8 @@ export function createEngine(opts: EngineOptions = {}): Engine {
   return {
     wrapBody(ctx, input) {
       // No limit at all is the common case: decided before any of ctx's getters.
+      if (!anyLimit(input.rate, input.sessionCap, input.trafficCap)) return false;
       const rate = input.rate != null && input.rate > 0 ? input.rate : null;
-      if (rate === null && !(input.sessionCap > 0) && !(input.trafficCap > 0)) return false;
       if (ctx.respond === false || ctx.method === 'HEAD' || EMPTY_STATUS.has(ctx.status) || ctx.body == null) return false;
       const length = ctx.response.length;
       // Nothing to meter in an empty body; a body already metered is not metered twice.

@@ -104,8 +104,9 @@ export class UnmeteredStats {
     const now = this.clock();
     if (v.pending > 0) v.window.add(now, v.pending);
     v.pending = 0;
-    if (s !== null && s.pending > 0) s.window.add(now, s.pending);
-    if (s !== null) s.pending = 0;
+    if (s === null || s.pending === 0) return;
+    s.window.add(now, s.pending);
+    s.pending = 0;
   }
 
   /** Vhosts with their bytes and rates (`cap` 0) and the sessions with a response in flight. */

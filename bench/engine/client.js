@@ -115,6 +115,11 @@ function rps(s) {
     const send = () => {
       if (!stop) sock.write(request);
     };
+    const complete = () => {
+      body = -1;
+      done++;
+      send();
+    };
     sock.on('connect', send);
     sock.on('data', (chunk) => {
       let at = 0;
@@ -123,11 +128,7 @@ function rps(s) {
           const n = Math.min(body, chunk.length - at);
           body -= n;
           at += n;
-          if (body === 0) {
-            body = -1;
-            done++;
-            send();
-          }
+          if (body === 0) complete();
           continue;
         }
         const data = buf ? Buffer.concat([buf, chunk.subarray(at)]) : chunk.subarray(at);
@@ -143,11 +144,7 @@ function rps(s) {
         body = m ? Number(m[1]) : 0;
         chunk = data;
         at = end + 4;
-        if (body === 0) {
-          body = -1;
-          done++;
-          send();
-        }
+        if (body === 0) complete();
       }
     });
     sock.on('error', () => {});

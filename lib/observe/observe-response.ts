@@ -27,6 +27,8 @@ class Watch {
   finished = false;
   /** HTTP/2's compat `end(chunk)` writes the chunk through `this.write`: count it once. */
   ending = false;
+  /** The response was released (counted, recorded, its body destroyed): once only. */
+  released = false;
   write: WriteFn | null = null;
   end: WriteFn | null = null;
 
@@ -40,7 +42,21 @@ class Watch {
     readonly sink: ResponseSink,
   ) {}
 
-  done(): void {
+  /**
+   * The response is over, one way or another: whatever it still holds goes back. A body that
+   * did not finish is destroyed, which closes a metered body's flow (its session, timers, file
+   * descriptor and store weight) and an unmetered file stream's descriptor. Koa destroys the
+   * body only once the response has a socket, which a queued pipelined response never gets.
+   */
+  release(finished: boolean): void {
+    if (this.released) return;
+    this.released = true;
+    this.finished = finished;
+    if (!finished) destroyBody(this.ctx.body);
+    this.done();
+  }
+
+  private done(): void {
     this.counter?.end();
     if (!this.sink.wantsRecords()) return;
     const ctx = this.ctx;
@@ -65,6 +81,22 @@ class Watch {
 const WATCH = Symbol('koa-bandwidth.watch');
 
 type WatchedResponse = { [WATCH]: Watch; write: WriteFn; end: WriteFn; writableEnded: boolean; destroyed: boolean };
+type WatchedRequest = { [WATCH]?: Watch; socket: { destroyed: boolean } | null; stream?: { destroyed: boolean; closed: boolean } };
+
+function destroyBody(body: unknown): void {
+  const stream = body as { destroy?: unknown; destroyed?: boolean } | null;
+  if (stream !== null && typeof stream === 'object' && typeof stream.destroy === 'function' && stream.destroyed !== true) (stream.destroy as () => void)();
+}
+
+/**
+ * Whether the request's connection (HTTP/1) or stream (HTTP/2) is gone, so its response can
+ * never be sent. A request alone closing means nothing more: Node closes it once its body has
+ * been read, while the response may still be running.
+ */
+function connectionGone(req: WatchedRequest): boolean {
+  if (req.stream !== undefined) return req.stream.destroyed || req.stream.closed;
+  return req.socket === null || req.socket.destroyed;
+}
 
 function sizeOf(chunk: unknown, encoding: unknown): number {
   if (typeof chunk === 'string') return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
@@ -93,12 +125,22 @@ function onClose(this: WatchedResponse & { writableFinished: boolean }): void {
   const w = this[WATCH];
   // writableFinished is true exactly when 'finish' came first (everything was handed to the
   // system), so one listener serves both.
-  w.finished = this.writableFinished;
-  w.done();
+  w.release(this.writableFinished);
 }
 
 /**
- * Watches one response to its end, then publishes its record (issue 7). A metered body
+ * A queued pipelined response gets no 'close' when the client goes (it never had the socket);
+ * its request does, when Node aborts the connection's pending requests.
+ */
+function onRequestClose(this: WatchedRequest): void {
+  const w = this[WATCH] as Watch;
+  if (!w.released && connectionGone(this)) w.release(false);
+}
+
+/**
+ * Watches one response to its end, however it ends (the response, request or socket closes,
+ * an HTTP/2 stream is reset, a pipelined response never starts), then releases what it held
+ * and publishes its record (docs/observability.md). A metered body
  * counts what it pushes; an unmetered one is counted at `res.write`/`res.end` as it goes, so
  * an aborted download counts only what was written, and a long one shows in the stats while
  * it runs. Nothing is done per chunk beyond an addition.
@@ -117,12 +159,14 @@ export function observeResponse(ctx: Context, vhost: string, session: string, pl
     res.end = countingEnd;
   }
   // The client may have gone while downstream ran: then 'close' has been emitted already.
-  if (res.closed) {
-    w.finished = res.writableFinished;
-    w.done();
+  const req = ctx.req as unknown as WatchedRequest & NodeJS.EventEmitter;
+  if (res.closed || connectionGone(req)) {
+    w.release(res.writableFinished);
     return;
   }
   res.on('close', onClose);
+  req[WATCH] = w;
+  req.on('close', onRequestClose);
 }
 
 /** Whether diagnostics_channel has subscribers for records. */

@@ -108,6 +108,8 @@ export class Scheduler {
     if (s.flows.size === 0) {
       s.vhost.sessions.delete(s.key);
       this.sessionCount--;
+      // The vhost's next session starts with no credit banked (docs/metering.md).
+      if (s.vhost.sessions.size === 0) s.vhost.pool = 0;
     }
     if (s.vhost.waiting.size === 0) this.waitingVhosts.delete(s.vhost);
     if (this.sleepers === 0) this.wheel.clear();
@@ -297,7 +299,8 @@ export class Scheduler {
     v.leasing = true;
     r.then(
       (g) => {
-        v.pool += g;
+        // A lease that arrives after the vhost went idle is not banked for its next session.
+        if (v.sessions.size > 0) v.pool += g;
         v.leasing = false;
       },
       () => {

@@ -2,7 +2,10 @@ import { OptionError } from '../errors';
 import type { CapStore } from '../types';
 
 export interface MemoryStoreOptions {
-  /** Seconds of cap an idle vhost may bank; default 0.25, range (0, 10]. */
+  /**
+   * Seconds of cap a busy vhost may make up after a late lease (event-loop lag); default 0.25,
+   * range (0, 10]. A vhost idle for longer starts again with no credit.
+   */
   burstSeconds?: number;
   /** Milliseconds clock; default `performance.now`. */
   clock?: () => number;
@@ -21,6 +24,7 @@ export function memoryStore(opts: MemoryStoreOptions = {}): CapStore {
   for (const k of Object.keys(opts)) if (k !== 'burstSeconds' && k !== 'clock') throw new OptionError(k, 'a known option (burstSeconds, clock)', k);
   const burstSeconds = opts.burstSeconds ?? 0.25;
   if (!(burstSeconds > 0 && burstSeconds <= 10)) throw new OptionError('burstSeconds', 'a number in (0, 10]', burstSeconds);
+  const burstMs = burstSeconds * 1000;
   const clock = opts.clock ?? (() => performance.now());
   const buckets = new Map<string, { tokens: number; last: number }>();
   return {
@@ -30,7 +34,11 @@ export function memoryStore(opts: MemoryStoreOptions = {}): CapStore {
       const now = clock();
       let b = buckets.get(vhost);
       if (!b) buckets.set(vhost, (b = { tokens: 0, last: now }));
-      b.tokens = Math.min(cap * burstSeconds, b.tokens + (cap * Math.max(0, now - b.last)) / 1000);
+      const idle = now - b.last;
+      // A vhost that asked nothing for longer than the burst window was idle: its bucket starts
+      // again empty, as a new one does, so a TrafficCap sends like a NIC of that speed from
+      // the first byte (docs/metering.md). Shorter gaps (a late tick, event-loop lag) are made up.
+      b.tokens = idle > burstMs ? 0 : Math.min(cap * burstSeconds, b.tokens + (cap * Math.max(0, idle)) / 1000);
       b.last = now;
       const granted = Math.max(0, Math.min(want, Math.floor(b.tokens)));
       b.tokens -= granted;

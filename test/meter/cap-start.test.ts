@@ -1,0 +1,59 @@
+import { harness } from './harness';
+
+/** Bytes sent by `f` at each tick from when it opened, for `ms`. */
+function trace(h: ReturnType<typeof harness>, f: { sent: number }, ms: number): number[] {
+  const sent = [f.sent];
+  for (let t = 0; t < ms; t += 20) {
+    h.run(20);
+    sent.push(f.sent);
+  }
+  return sent;
+}
+
+/** The most any window of `ms` (in 20 ms ticks) carried. */
+function maxWindow(sent: number[], ms: number): number {
+  const n = ms / 20;
+  let max = 0;
+  for (let i = 0; i + n < sent.length; i++) max = Math.max(max, (sent[i + n] as number) - (sent[i] as number));
+  return max;
+}
+
+const CAP = 250_000; // 2 Mbit/s in bytes/s
+
+describe.each([
+  ['a TrafficCap', { trafficCap: CAP }],
+  ['a session cap', { sessionCap: CAP }],
+])('under %s, a download starts with no banked credit', (_name, limit) => {
+  it.each([
+    ['on a new bucket', 0],
+    ['after the vhost was idle for 1 s', 1000],
+    ['after the vhost was idle for 60 s', 60_000],
+  ])('%s: no window of 0.5 s or more carries more than the cap + 2 %', (_when, idleMs) => {
+    const h = harness();
+    if (idleMs > 0) {
+      const first = h.open({ session: 'a', length: 300_000, ...limit });
+      h.run(3000);
+      expect(first.sent).toBe(300_000);
+      h.run(idleMs);
+    }
+    const f = h.open({ session: 'a', length: 500_000, ...limit });
+    const sent = trace(h, f, 3000);
+    expect(f.sent).toBe(500_000);
+    // Writes are batched (8–20 KB here), so a window that starts just before one write and
+    // ends just after another holds one write more than its time's worth.
+    const write = Math.max(...sent.slice(1).map((n, i) => n - (sent[i] as number)));
+    expect(write).toBeLessThanOrEqual(20_000);
+    for (const ms of [500, 1000, 1500]) {
+      // From the first byte: the cap's worth, +2 %, with nothing banked.
+      expect(sent[ms / 20]).toBeLessThanOrEqual((CAP * ms * 1.02) / 1000);
+      // And the cap is used, not merely respected (the last write may be still to come).
+      expect(sent[ms / 20]).toBeGreaterThanOrEqual((CAP * ms * 0.98) / 1000 - write);
+      // Any window: the cap's worth, +2 %, + one write.
+      expect(maxWindow(sent, ms)).toBeLessThanOrEqual((CAP * ms * 1.02) / 1000 + write);
+    }
+    // 500 KB at 2 Mbit/s: 2.0 s, from the first byte.
+    const doneAt = sent.findIndex((n) => n >= 500_000) * 20;
+    expect(doneAt).toBeGreaterThanOrEqual(1960);
+    expect(doneAt).toBeLessThanOrEqual(2060);
+  });
+});

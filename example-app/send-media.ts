@@ -10,8 +10,8 @@ import { decideRange } from './byte-range';
  * `.end`, so the bandwidth meter and the media probe know which file bytes it carries.
  *
  * Bad paths end as 400 or 404, never as a 500: koa-send's `resolve-path` rejects NUL bytes,
- * undecodable escapes and anything that leaves `root`; hidden files and directories are
- * not served.
+ * undecodable escapes and anything that leaves `root`; hidden files, directories and
+ * anything else that is not a regular file (a FIFO, a device) are not served.
  *
  * @returns whether a file was found and answered.
  */
@@ -25,7 +25,13 @@ export async function sendMedia(ctx: Context, root: string, path: string): Promi
       // A precompressed variant would make byte ranges ambiguous; media do not compress.
       gzip: false,
       brotli: false,
-      setHeaders: (res) => res.setHeader('Accept-Ranges', 'bytes'),
+      // koa-send opens whatever it stat'ed: a FIFO named *.mp4 would wait for a writer on a
+      // thread-pool thread, and a few such requests would wedge every file request. Called
+      // before the open, so anything but a regular file is refused here.
+      setHeaders: (res, _path, stats) => {
+        if (!stats.isFile()) throw Object.assign(new Error('not a regular file'), { status: 404 });
+        res.setHeader('Accept-Ranges', 'bytes');
+      },
     });
   } catch (err) {
     const status = (err as { status?: number }).status;

@@ -3,6 +3,7 @@ import { OptionError } from '../errors';
 import type { MediaInfo } from '../types';
 import { MAX_READ, type ByteReader } from './byte-reader';
 import { ProbeCache } from './probe-cache';
+import { assertRegular, openRegular } from './regular-file';
 import { boundHeader, checkProbeOptions, probeMedia, type ProbeOptions } from './probe-media';
 
 /** The cache `probeFile` uses unless told otherwise. */
@@ -19,7 +20,8 @@ export interface ProbeFileOptions extends ProbeOptions {
  * in milliseconds; the file handle is always closed. Results are cached by (path, size, mtime).
  *
  * Malformed media never throws: it gives `bitrate: null` and no header. Only I/O errors on
- * opening the file (`ENOENT`, `EACCES`, …) reject.
+ * opening the file (`ENOENT`, `EACCES`, …) reject, and anything but a regular file (code
+ * `ENOTREG`: a FIFO, a device), which is never opened in a way that could block.
  *
  * @example
  * ```ts
@@ -31,15 +33,17 @@ export async function probeFile(path: string, options: ProbeFileOptions = {}): P
   checkProbeOptions(options);
   const { cache = defaultProbeCache, kind, maxHeaderBytes } = options;
   if (cache !== false && !(cache instanceof ProbeCache)) throw new OptionError('cache', 'a ProbeCache or false', cache);
-  // stat first, so a cache hit costs no file descriptor.
+  // stat first, so a cache hit costs no file descriptor, and anything but a regular file (a
+  // FIFO named *.mp4, a device) is refused before an open could wait on it.
   const stat = await fs.stat(path);
+  assertRegular(path, stat);
   const probe = () => probeOpen(path, kind);
   const media = cache ? await cache.get(ProbeCache.key(`${kind ?? '*'}:${path}`, stat.size, stat.mtimeMs), probe) : await probe();
   return boundHeader(media, maxHeaderBytes);
 }
 
 async function probeOpen(path: string, kind: ProbeOptions['kind']): Promise<MediaInfo> {
-  const handle = await fs.open(path, 'r');
+  const handle = await openRegular(path);
   try {
     // The size of what is open, not of what was stat'ed: the file may have changed in between.
     const { size } = await handle.stat();

@@ -3,6 +3,7 @@ import type { Context, Next } from 'koa';
 import type * as Prom from 'prom-client';
 import { OptionError } from '../errors';
 import { prometheusMetrics, tryLoadPromClient, type MetricsSource } from './prometheus-metrics';
+import { SnapshotBroadcast } from './snapshot-broadcast';
 
 export interface StatsEndpointsOptions {
   /** Where the metrics are registered and what `/metrics` serves; default a registry of its own. */
@@ -13,6 +14,11 @@ export interface StatsEndpointsOptions {
   path?: string;
   /** Milliseconds between two snapshots on `/events`; default 500, range [10, 3600000]. */
   intervalMs?: number;
+  /**
+   * An `/events` client with more than this many bytes waiting in our buffers is dropped: it
+   * is not reading. Default 1 MiB (three snapshots of 1,000 sessions), range [1024, 1 GiB].
+   */
+  maxQueuedBytes?: number;
 }
 
 /** The middleware returned by `statsEndpoints()`. */
@@ -22,18 +28,21 @@ export interface StatsEndpoints {
   readonly registry: Prom.Registry | null;
   /** Open `/events` streams. */
   readonly clients: number;
+  /** `/events` clients dropped because they did not read. */
+  readonly dropped: number;
   /** Unregister the metrics and end every `/events` stream. */
   close(): void;
 }
 
-const KNOWN = ['registry', 'prefix', 'path', 'intervalMs'];
+const KNOWN = ['registry', 'prefix', 'path', 'intervalMs', 'maxQueuedBytes'];
 const NO_PROM = 'prom-client is not installed: run `npm install prom-client` to enable /metrics.\n';
 
 /**
  * Serves a `bandwidth()` middleware's figures over HTTP (issue 7):
  * - `GET <path>/stats`: the `stats()` snapshot as JSON;
  * - `GET <path>/metrics`: Prometheus text (prom-client is an optional peer; 501 without it);
- * - `GET <path>/events`: server-sent events, one snapshot every `intervalMs`.
+ * - `GET <path>/events`: server-sent events, one snapshot every `intervalMs`, serialised once
+ *   for all clients; a client that does not read is dropped once `maxQueuedBytes` wait.
  * Other paths fall through to `next`. Mount it before `bw`, so that its own responses are
  * neither metered nor counted.
  *
@@ -51,33 +60,30 @@ export function statsEndpoints(source: MetricsSource, options: StatsEndpointsOpt
   if (typeof base !== 'string' || !/^\/(.*[^/])?$/.test(base)) throw new OptionError('path', "a path starting with '/' and not ending with '/'", base);
   const intervalMs = options.intervalMs ?? 500;
   if (typeof intervalMs !== 'number' || !(intervalMs >= 10 && intervalMs <= 3_600_000)) throw new OptionError('intervalMs', 'a number of milliseconds in [10, 3600000]', intervalMs);
+  const maxQueuedBytes = options.maxQueuedBytes ?? 1024 * 1024;
+  if (typeof maxQueuedBytes !== 'number' || !(maxQueuedBytes >= 1024 && maxQueuedBytes <= 2 ** 30)) throw new OptionError('maxQueuedBytes', 'a number of bytes in [1024, 1073741824]', maxQueuedBytes);
 
   const prom = tryLoadPromClient();
   const registry = prom ? (options.registry ?? new prom.Registry()) : null;
   const dispose = registry ? prometheusMetrics(source, { registry, ...(options.prefix !== undefined ? { prefix: options.prefix } : {}) }) : () => {};
-  const streams = new Set<PassThrough>();
+  const broadcast = new SnapshotBroadcast({
+    frame: () => `event: stats\ndata: ${JSON.stringify(source.stats())}\n\n`,
+    intervalMs,
+    maxQueuedBytes,
+  });
 
   function events(ctx: Context): void {
     const stream = new PassThrough();
-    const send = (): void => {
-      // A client that does not keep up misses snapshots rather than making us buffer them.
-      if (!stream.writableNeedDrain) stream.write(`event: stats\ndata: ${JSON.stringify(source.stats())}\n\n`);
-    };
-    const timer = setInterval(send, intervalMs);
-    timer.unref();
-    streams.add(stream);
-    stream.once('close', () => {
-      clearInterval(timer);
-      streams.delete(stream);
-    });
+    const res = ctx.res as typeof ctx.res & { writableLength?: number };
     // Koa destroys the body when the client goes away; this covers `ctx.respond = false` setups too.
-    ctx.res.once('close', () => stream.destroy());
+    res.once('close', () => stream.destroy());
     ctx.req.socket?.setTimeout(0);
     ctx.type = 'text/event-stream';
     ctx.set('X-Accel-Buffering', 'no');
     ctx.body = stream;
     stream.write(`retry: ${Math.max(1000, intervalMs)}\n\n`);
-    send();
+    // What waits in the stream and in the response (its socket's buffer included).
+    broadcast.add({ stream, queued: () => stream.writableLength + stream.readableLength + (res.writableLength ?? 0) });
   }
 
   async function statsEndpointsMiddleware(ctx: Context, next: Next): Promise<void> {
@@ -103,11 +109,12 @@ export function statsEndpoints(source: MetricsSource, options: StatsEndpointsOpt
 
   return Object.defineProperties(statsEndpointsMiddleware, {
     registry: { value: registry, enumerable: true },
-    clients: { get: () => streams.size, enumerable: true },
+    clients: { get: () => broadcast.size, enumerable: true },
+    dropped: { get: () => broadcast.dropped, enumerable: true },
     close: {
       value: () => {
         dispose();
-        for (const s of [...streams]) s.end();
+        broadcast.close();
       },
     },
   }) as unknown as StatsEndpoints;

@@ -13,6 +13,7 @@ describe('statsEndpoints()', () => {
     ['a path with a trailing slash', { path: '/_bw/' }, /option `path`/],
     ['a tiny interval', { intervalMs: 1 }, /option `intervalMs` must be a number of milliseconds in \[10, 3600000\]/],
     ['a bad prefix', { prefix: 'a-b' }, /option `prefix`/],
+    ['a tiny maxQueuedBytes', { maxQueuedBytes: 10 }, /option `maxQueuedBytes` must be a number of bytes in \[1024, 1073741824\]/],
   ])('rejects %s', (_name, opts, message) => {
     const bw = bandwidth({ config });
     expect(() => statsEndpoints(bw, opts)).toThrow(OptionError);

@@ -59,8 +59,8 @@ describeWithTools({ chromium: 'chromium' }, 'the example page in Chromium', () =
     const res = await page.goto(server.url);
     expect(res?.status()).toBe(200);
     await expect(page.title()).resolves.toBe('koa-bandwidth example media server');
-    await page.waitForFunction("document.getElementById('status').textContent === 'live'", null, { timeout: 5000 });
-    await page.waitForSelector('#legend li[data-series="vhost:localhost"]', { timeout: 5000 });
+    await page.waitForFunction("document.getElementById('status').textContent === 'live'", null, { timeout: 15_000 });
+    await page.waitForSelector('#legend li[data-series="vhost:localhost"]', { timeout: 15_000 });
   });
 
   it('plays the video while it is throttled', async () => {

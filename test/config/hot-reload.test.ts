@@ -66,7 +66,7 @@ describe('hot reload of the config directory', () => {
     });
     const next = (event: 'reload' | 'error'): Promise<unknown> =>
       new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`no ${event} event within 5 s`)), 5000);
+        const t = setTimeout(() => reject(new Error(`no ${event} event within 15 s`)), 15_000);
         bw.events.once(event, (v) => {
           clearTimeout(t);
           resolve(v);

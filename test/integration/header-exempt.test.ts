@@ -45,12 +45,13 @@ describeWithTools({ ffmpeg: 'ffmpeg' }, 'media header bytes through Koa', () => 
     it('gets the whole header at once, then the BT rate', async () => {
       const d = await download(srv.port, '/slow/first.mp4', { stop: ({ ms }) => ms > 2000 });
       expect(d.status).toBe(200);
-      // 65 s of the BT rate within a second.
-      expect(timeToBytes(d.samples, first.header)).toBeLessThan(1000);
+      // 65 s of the BT rate at once (3 s: room for a busy machine).
+      expect(timeToBytes(d.samples, first.header)).toBeLessThan(3000);
       const after = d.total - first.header;
       const seconds = (d.samples.at(-1)!.ms - timeToBytes(d.samples, first.header)) / 1000;
-      // After the header: the BT rate, give or take a write (≤ 500 ms of credit) either way.
-      expect(after).toBeGreaterThanOrEqual(RATE * (seconds - 0.6));
+      // After the header: the BT rate, give or take a write (≤ 500 ms of credit); never more,
+      // and less only by what a busy machine delays (3× the margin).
+      expect(after).toBeGreaterThanOrEqual(RATE * (seconds - 1.8));
       expect(after).toBeLessThanOrEqual(RATE * (seconds + 0.6));
     });
 
@@ -68,7 +69,7 @@ describeWithTools({ ffmpeg: 'ffmpeg' }, 'media header bytes through Koa', () => 
       expect(d.headers['content-range']).toBe(`bytes ${last.moovStart}-${last.size - 1}/${last.size}`);
       expect(d.complete).toBe(true);
       expect(d.total).toBe(last.moovEnd - last.moovStart);
-      expect(d.samples.at(-1)!.ms).toBeLessThan(1000);
+      expect(d.samples.at(-1)!.ms).toBeLessThan(3000);
     });
 
     it('throttles the mdat bytes of a range and exempts exactly its moov bytes', async () => {
@@ -80,9 +81,9 @@ describeWithTools({ ffmpeg: 'ffmpeg' }, 'media header bytes through Koa', () => 
       // 2500 mdat bytes at 1000 bytes/s (the bucket may hold up to a second of credit)…
       const firstMoovByte = timeToBytes(d.samples, before + 1);
       expect(firstMoovByte).toBeGreaterThan(1000);
-      expect(firstMoovByte).toBeLessThan(4000);
+      expect(firstMoovByte).toBeLessThan(8000);
       // …and then the 65 kB moov at once.
-      expect(d.samples.at(-1)!.ms - firstMoovByte).toBeLessThan(500);
+      expect(d.samples.at(-1)!.ms - firstMoovByte).toBeLessThan(1500);
     });
 
     it('throttles a range of mdat bytes alone', async () => {

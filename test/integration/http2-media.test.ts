@@ -51,11 +51,11 @@ describeWithTools({ ffmpeg: 'ffmpeg' }, 'media over HTTP/2 (h2c)', () => {
     for (const r of [a!, b!]) {
       expect(r.status).toBe(206);
       expect(r.body.equals(file.subarray(moov.start, moov.end))).toBe(true);
-      expect(r.ms).toBeLessThan(1000);
+      expect(r.ms).toBeLessThan(3000); // throttled, it would take a minute
     }
     expect(c!.body.equals(file.subarray(100, 1600))).toBe(true);
     expect(c!.ms).toBeGreaterThan(400);
-    expect(c!.ms).toBeLessThan(3000);
+    expect(c!.ms).toBeLessThan(6000);
     const records = (await eventually(() => (srv.records.length >= 3 ? srv.records : undefined)))!;
     expect(records).toHaveLength(3);
     expect(new Set(records.map((r) => r.session)).size).toBe(1);

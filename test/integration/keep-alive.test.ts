@@ -55,7 +55,7 @@ describeWithTools({ ffmpeg: 'ffmpeg' }, 'media requests on one keep-alive connec
       for (const r of [a, b]) {
         expect(r.status).toBe(206);
         expect(r.body.equals(file.subarray(moov.start, moov.end))).toBe(true);
-        expect(r.ms).toBeLessThan(1000);
+        expect(r.ms).toBeLessThan(3000); // throttled, it would take a minute
       }
       expect(a.socket).toBe(head.socket);
       expect(b.socket).toBe(head.socket);
@@ -63,7 +63,7 @@ describeWithTools({ ffmpeg: 'ffmpeg' }, 'media requests on one keep-alive connec
       const c = await fetchOn(agent, srv.port, url, { range: 'bytes=100-1599' });
       expect(c.body.equals(file.subarray(100, 1600))).toBe(true);
       expect(c.ms).toBeGreaterThan(400);
-      expect(c.ms).toBeLessThan(3000);
+      expect(c.ms).toBeLessThan(6000);
       const records = (await eventually(() => (srv.records.length >= 4 ? srv.records : undefined)))!;
       expect(records.map((r) => [r.method, r.status, r.bytes])).toEqual([
         ['HEAD', 200, 0],

@@ -31,11 +31,13 @@ describeWithTools({ ffmpeg: 'ffmpeg', ffprobe: 'ffmpeg' }, 'an x rule on MP3 thr
         stop: ({ ms, samples, total }) => total > boost && ms - timeToBytes(samples, boost) > 6600,
       });
       expect(d.status).toBe(200);
-      expect(timeToBytes(d.samples, boost)).toBeLessThan(500);
+      // At once (3× the half second a quiet machine needs); the rate's lower bound 3× as wide
+      // as its target (a busy machine only delays bytes), the upper one is the limit.
+      expect(timeToBytes(d.samples, boost)).toBeLessThan(1500);
       const measured = rateAfter(d.samples, boost + 100);
       if (process.env.KB_E2E_LOG) console.log('cbr', measured, rate);
       expect(measured.seconds).toBeGreaterThan(2.5);
-      expect(measured.rate).toBeGreaterThan(rate * 0.85);
+      expect(measured.rate).toBeGreaterThan(rate * 0.55);
       expect(measured.rate).toBeLessThan(rate * 1.15);
       expect(await planOf('/music/cbr.mp3')).toMatchObject({ vhost: VHOST, dynamic: true, ratio: 100, bandwidth: rate, rate, boostBytes: boost });
     });

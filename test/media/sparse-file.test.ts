@@ -50,6 +50,6 @@ describe('a sparse 5 GiB MP4 with a 64-bit mdat and moov at the end', () => {
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     expect(info.headerBytes).toBe(front.length + tail.length);
     expect(ms).toBeGreaterThan(0);
-    expect(ms).toBeLessThan(500);
+    expect(ms).toBeLessThan(1500);
   });
 });

@@ -1,13 +1,10 @@
 import fs from 'node:fs';
 import http from 'node:http';
+import { until } from '../observe/http-client';
 import { listen, mediaDir, meteredApp } from './http-app';
 
 const fdCount = (): number => fs.readdirSync('/proc/self/fd').length;
 
-async function until(cond: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-}
 
 describe('client abort', () => {
   it('200 downloads aborted mid-stream leave no fd, no session and no timer behind', async () => {
@@ -39,7 +36,7 @@ describe('client abort', () => {
       ),
     );
     expect(midway).toBe(200);
-    await until(() => engine.activeSessions === 0 && engine.pendingTimers === 0 && engine.openFiles === 0 && fdCount() <= before, 3000);
+    await until(() => engine.activeSessions === 0 && engine.pendingTimers === 0 && engine.openFiles === 0 && fdCount() <= before, 10_000);
     expect(engine.activeSessions).toBe(0);
     expect(engine.pendingTimers).toBe(0);
     expect(engine.openFiles).toBe(0);

@@ -31,7 +31,7 @@ describe('engine over HTTP/1.1 on loopback', () => {
     ])('%s %s goes out unmetered', async (method, p) => {
       const r = await get(port, p, { method });
       expect(wrapped).toEqual([false]);
-      expect(r.ms).toBeLessThan(1000);
+      expect(r.ms).toBeLessThan(3000);
       if (method === 'HEAD') expect(r.headers['content-length']).toBe('100000');
     });
 
@@ -88,8 +88,9 @@ describe('engine over HTTP/1.1 on loopback', () => {
       // 100 000 boost bytes at once, then 500 000 at 250 000 B/s: 2 s.
       const r = await get(port, '/file?rate=250000&boost=100000');
       expect(r.bytes).toBe(FILE_SIZE);
+      // Upper bounds leave 3× the margin a quiet machine needs: a stuck flow still fails them.
       expect(r.ms).toBeGreaterThan(1700);
-      expect(r.ms).toBeLessThan(3200);
+      expect(r.ms).toBeLessThan(5600);
     });
 
     it('shares a TrafficCap among concurrent downloads', async () => {
@@ -99,7 +100,7 @@ describe('engine over HTTP/1.1 on loopback', () => {
       const ms = performance.now() - t0;
       for (const r of rs) expect(r.bytes).toBe(100_000);
       expect(ms).toBeGreaterThan(1200);
-      expect(ms).toBeLessThan(2600);
+      expect(ms).toBeLessThan(4800);
     });
 
     it('meters sequential responses on one keep-alive connection', async () => {
@@ -110,7 +111,7 @@ describe('engine over HTTP/1.1 on loopback', () => {
       for (const r of [a, b]) {
         expect(r.bytes).toBe(100_000);
         expect(r.ms).toBeGreaterThan(350);
-        expect(r.ms).toBeLessThan(1000);
+        expect(r.ms).toBeLessThan(2000);
       }
     });
 
@@ -118,7 +119,7 @@ describe('engine over HTTP/1.1 on loopback', () => {
       const r = await get(port, '/stream?rate=200000');
       expect(r.bytes).toBe(200_000);
       expect(r.ms).toBeGreaterThan(800);
-      expect(r.ms).toBeLessThan(1700);
+      expect(r.ms).toBeLessThan(3100);
     });
   });
 

@@ -40,8 +40,9 @@ describe('engine over HTTP/2 (h2c) on loopback', () => {
     const r = await fetch2(client, '/file?rate=250000&boost=100000');
     expect(r.bytes).toBe(FILE_SIZE);
     expect(r.length).toBe(String(FILE_SIZE));
+    // Upper bounds leave 3× the margin a quiet machine needs: a stuck flow still fails them.
     expect(r.ms).toBeGreaterThan(1700);
-    expect(r.ms).toBeLessThan(3200);
+    expect(r.ms).toBeLessThan(5600);
   });
 
   it('treats the connection as one session: streams share the session cap', async () => {
@@ -51,7 +52,7 @@ describe('engine over HTTP/2 (h2c) on loopback', () => {
     const ms = performance.now() - t0;
     for (const r of rs) expect(r.bytes).toBe(100_000);
     expect(ms).toBeGreaterThan(800);
-    expect(ms).toBeLessThan(1800);
+    expect(ms).toBeLessThan(3400);
     expect(engine.activeSessions).toBe(0);
   });
 });

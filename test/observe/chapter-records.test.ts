@@ -75,7 +75,7 @@ describe('records carry the plan of each of the chapter’s rule examples', () =
     records.length = 0;
     const got = await fetch(port, url, host, { headers });
     expect(got.status).toBe(200);
-    expect(await until(() => records.length === 1, 3000)).toBe(true);
+    expect(await until(() => records.length === 1, 10_000)).toBe(true);
     const r = records[0]!;
     const file = files[url.slice(1).split('?')[0]!]!;
     expect(r).toMatchObject({ vhost: host, url: seenUrl ?? url, status: 200, bytes: fs.statSync(path.join(media, file)).size, aborted: false, plan });

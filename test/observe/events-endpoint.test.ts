@@ -75,7 +75,7 @@ describe('/_bandwidth/events', () => {
       for (const c of clients) expect(seen(c)).toEqual(seen(clients[0]!));
       expect(seen(clients[0]!)).toHaveLength(6);
       for (const c of clients) c.close();
-      expect(await until(() => ep.clients === 0, 5000)).toBe(true);
+      expect(await until(() => ep.clients === 0, 10_000)).toBe(true);
       // No client, no timer: no more snapshots.
       const idle = source.calls;
       await sleep(200);
@@ -101,7 +101,7 @@ describe('/_bandwidth/events', () => {
       stalled.resume(); // read what arrived, then see the end
       expect(await until(() => stalledClosed, 10_000)).toBe(true);
       const before = good.times.length;
-      expect(await until(() => good.times.length > before + 3, 5000)).toBe(true);
+      expect(await until(() => good.times.length > before + 3, 10_000)).toBe(true);
       expect(ep.dropped).toBe(1);
       good.close();
     } finally {

@@ -36,7 +36,7 @@ describe('records and metrics over HTTP/2', () => {
     try {
       const got = await Promise.all([get(client, '/free/a'), get(client, '/bt/b'), get(client, '/free/c')]);
       expect(got.map((g) => g.bytes)).toEqual([300_000, 300_000, 300_000]);
-      expect(await until(() => records.length === 3, 3000)).toBe(true);
+      expect(await until(() => records.length === 3, 10_000)).toBe(true);
       expect(records.map((r) => r.bytes)).toEqual([300_000, 300_000, 300_000]);
       expect(records.every((r) => !r.aborted && r.status === 200)).toBe(true);
       expect(new Set(records.map((r) => r.session)).size).toBe(1);

@@ -61,7 +61,7 @@ describe('the response record', () => {
     const started = Date.now();
     const got = await fetch(port, url, 'a.test', { headers: { 'X-Forwarded-For': '192.0.2.7' } });
     expect(got.bytes).toBe(200_000);
-    expect(await until(() => events.length === 1, 2000)).toBe(true);
+    expect(await until(() => events.length === 1, 10_000)).toBe(true);
     const r = events[0]!;
     expect(r).toMatchObject({ vhost: 'a.test', ip: '192.0.2.7', method: 'GET', url: seen, status: 200, bytes: 200_000, aborted: false, plan });
     expect(r.session).toMatch(/^c\d+$/);
@@ -77,7 +77,7 @@ describe('the response record', () => {
   it('records an error page that downstream threw, with its status and bytes', async () => {
     const got = await fetch(port, '/bt/missing', 'a.test');
     expect(got.status).toBe(404);
-    expect(await until(() => events.length === 1, 2000)).toBe(true);
+    expect(await until(() => events.length === 1, 10_000)).toBe(true);
     expect(events[0]).toMatchObject({ status: 404, bytes: got.bytes, aborted: false, plan: { throttle: true } });
     expect(got.bytes).toBeGreaterThan(0);
     expect(bw.stats().sessions).toHaveLength(0);
@@ -86,7 +86,7 @@ describe('the response record', () => {
   it('records an aborted response as aborted', async () => {
     const got = await fetch(port, '/free/endless', 'a.test', { abortAfter: 100_000 });
     expect(got.aborted).toBe(true);
-    expect(await until(() => events.length === 1, 2000)).toBe(true);
+    expect(await until(() => events.length === 1, 10_000)).toBe(true);
     expect(events[0]!.aborted).toBe(true);
     expect(events[0]!.bytes).toBeGreaterThanOrEqual(got.bytes);
   });
@@ -104,7 +104,7 @@ describe('the response record', () => {
     try {
       await fetch(srv.port, '/bt/x', 'a.test');
       await fetch(srv.port, '/free/x', 'a.test');
-      await until(() => quiet.stats().sessions.length === 0, 1000);
+      await until(() => quiet.stats().sessions.length === 0, 10_000);
       expect(built).toBe(0);
       // Bytes are counted all the same.
       expect(quiet.stats().vhosts[0]!.bytesSent).toBe(2);

@@ -50,7 +50,7 @@ describe.each<[string, ConfigInput, string]>([
         const got = await Promise.all(batch.map((h) => fetch(port, '/', h, { agent })));
         for (const g of got) expect(g.bytes).toBe(1000);
       }
-      await until(() => bw.runtime.engine.activeSessions === 0 && bw.runtime.unmetered.activeSessions === 0, 2000);
+      await until(() => bw.runtime.engine.activeSessions === 0 && bw.runtime.unmetered.activeSessions === 0, 10_000);
       const text = await metrics();
       expect(seriesCount(text)).toBe(before.series);
       expect(text).not.toMatch(/example"|::|yyy|10\.\d/);

@@ -123,7 +123,7 @@ describe.each([
       await ENDINGS[ending]!(srv);
       const released = (): boolean =>
         srv.records.length > 0 && srv.bw.stats().sessions.length === 0 && unmetered.activeSessions === 0 && engine.activeSessions === 0 && engine.pendingTimers === 0 && engine.openFiles === 0 && fdCount() <= fdsBefore;
-      expect(await until(released, 5000)).toBe(true);
+      expect(await until(released, 10_000)).toBe(true);
       expect(srv.records.every((r) => r.aborted)).toBe(true);
     } finally {
       await srv.close();

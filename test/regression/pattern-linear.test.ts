@@ -11,6 +11,6 @@ describe('pattern matching cost', () => {
     expect(match(`${text}b`)).toBe(true);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     expect(ms).toBeGreaterThanOrEqual(0);
-    expect(ms).toBeLessThan(1000);
+    expect(ms).toBeLessThan(3000);
   });
 });

@@ -128,7 +128,7 @@ describe.each([
       const idle = (): boolean => srv.bw.stats().sessions.length === 0 && unmetered.activeSessions === 0 && engine.activeSessions === 0 && engine.pendingTimers === 0 && engine.openFiles === 0;
       // Warm up (code, pools, the server's bookkeeping), then take the baseline.
       await abortMany(srv.port, 100);
-      expect(await until(idle, 5000)).toBe(true);
+      expect(await until(idle, 10_000)).toBe(true);
       const fdsBefore = fdCount();
       const heapBefore = heapAfterGc();
 
@@ -136,7 +136,7 @@ describe.each([
 
       expect(await until(idle, 10_000)).toBe(true);
       expect(srv.bw.stats().vhosts.find((v) => v.name === 'a.test')?.activeSessions).toBe(0);
-      expect(await until(() => fdCount() <= fdsBefore, 5000)).toBe(true);
+      expect(await until(() => fdCount() <= fdsBefore, 10_000)).toBe(true);
       expect(heapAfterGc()).toBeLessThan(heapBefore * 1.1);
       if (trafficCap > 0) {
         // The next download is the only session the store hears of.

@@ -69,11 +69,11 @@ describeWithTools({ 'redis-server': 'redis-server' }, 'the lease script and the 
       const t0 = performance.now();
       const redis = await connectRedis(`redis://127.0.0.1:${await freeDeadPort()}`, { prefer: flavour, connectMs: 300 });
       try {
-        expect(performance.now() - t0).toBeLessThan(1000);
+        expect(performance.now() - t0).toBeLessThan(3000); // 3× the wait a quiet machine needs
         const store = redisStore({ client: redis.client, logger: { warn: () => {} } });
         const t1 = performance.now();
         await store.lease('down.example.com', 100_000, 1000, 1);
-        expect(performance.now() - t1).toBeLessThan(250);
+        expect(performance.now() - t1).toBeLessThan(750);
         expect(store.degraded).toBe(true);
         await store.close();
       } finally {

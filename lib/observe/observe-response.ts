@@ -121,20 +121,22 @@ function countingEnd(this: WatchedResponse, chunk?: unknown, encoding?: unknown,
   }
 }
 
-function onClose(this: WatchedResponse & { writableFinished: boolean }): void {
+function onClose(this: WatchedResponse & { writableFinished: boolean; stream?: { rstCode?: number } }): void {
   const w = this[WATCH];
   // writableFinished is true exactly when 'finish' came first (everything was handed to the
-  // system), so one listener serves both.
-  w.release(this.writableFinished);
+  // system), so one listener serves both. Node's HTTP/2 compat layer emits 'finish' for a reset
+  // stream too: there the stream's RST code tells (NGHTTP2_NO_ERROR, 0, is a normal end).
+  w.release(this.writableFinished && !((this.stream?.rstCode ?? 0) > 0));
 }
 
 /**
- * A queued pipelined response gets no 'close' when the client goes (it never had the socket);
- * its request does, when Node aborts the connection's pending requests.
+ * A queued pipelined HTTP/1 response gets no 'close' when the client goes (it never had the
+ * socket); its request does, when Node aborts the connection's pending requests.
  */
 function onRequestClose(this: WatchedRequest): void {
   const w = this[WATCH] as Watch;
-  if (!w.released && connectionGone(this)) w.release(false);
+  // The response may have finished just before the client closed the connection.
+  if (!w.released && connectionGone(this)) w.release((w.ctx.res as { writableFinished?: boolean }).writableFinished === true);
 }
 
 /**
@@ -165,6 +167,9 @@ export function observeResponse(ctx: Context, vhost: string, session: string, pl
     return;
   }
   res.on('close', onClose);
+  // HTTP/2 responses always get their stream's 'close' (a reset included), and their request
+  // may close first even when the response ends normally: only HTTP/1 needs the request's.
+  if (req.stream !== undefined) return;
   req[WATCH] = w;
   req.on('close', onRequestClose);
 }

@@ -32,11 +32,12 @@ interface CallView {
   samples: Sample[];
 }
 
-/** Payload and payload+header kbps between the first sample at or after `from` and the last at or before `to`. */
+/** Payload and payload+header kbps between the samples nearest to `from` and to `to`. */
 function rateBetween(samples: Sample[], from: number, to: number): { kbps: number; withHeaders: number; seconds: number } {
-  const a = samples.find((s) => s.t >= from);
-  const b = [...samples].reverse().find((s) => s.t <= to);
-  if (!a || !b || b.t - a.t < (to - from) * 0.7) throw new Error(`too few getStats() samples between ${from} and ${to}: ${samples.length}`);
+  const nearest = (t: number): Sample | undefined => samples.reduce<Sample | undefined>((best, s) => (best === undefined || Math.abs(s.t - t) < Math.abs(best.t - t) ? s : best), undefined);
+  const a = nearest(from);
+  const b = nearest(to);
+  if (!a || !b || b.t - a.t < (to - from) * 0.9) throw new Error(`too few getStats() samples between ${from} and ${to}: ${samples.length}`);
   const seconds = (b.t - a.t) / 1000;
   return {
     kbps: ((b.bytesSent - a.bytesSent) * 8) / seconds / 1000,
@@ -111,7 +112,7 @@ describeWithTools({ chromium: 'chromium', ffmpeg: 'ffmpeg' }, 'the call page in 
     const error = await page.evaluate('window.callError || null');
     expect(error).toBeNull();
     const first = (await page.evaluate('window.call.samples[0].t')) as number;
-    await page.waitForFunction(`window.call.samples.length > 0 && window.call.samples[window.call.samples.length - 1].t >= ${first + RAMP_MS + MEASURE_MS}`, null, {
+    await page.waitForFunction(`window.call.samples.length > 0 && window.call.samples[window.call.samples.length - 1].t >= ${first + RAMP_MS + MEASURE_MS - 300}`, null, {
       timeout: RAMP_MS + MEASURE_MS + 15000,
     });
     const call = (await page.evaluate('({ ...window.call, sender: undefined, receiver: undefined, stream: undefined })')) as CallView;
@@ -128,6 +129,8 @@ describeWithTools({ chromium: 'chromium', ffmpeg: 'ffmpeg' }, 'the call page in 
     expect(bandwidthLines(call.sentOffer)).toEqual([['b=AS:30', 'b=TIAS:30000'], ['b=AS:270', 'b=TIAS:270000']]);
     expect(call.plan?.maxBitrate).toBe(300_000);
     expect(rate.kbps).toBeLessThanOrEqual(300 * 1.1);
+    // Tighter: within the video section's own part, 270 kbps + 10 %.
+    expect(rate.kbps).toBeLessThanOrEqual(270 * 1.1);
     // And the call did carry video: the limit is not a stall.
     expect(rate.kbps).toBeGreaterThan(100);
     if (process.env.KB_CAPTURE_SDP) {
@@ -141,7 +144,7 @@ describeWithTools({ chromium: 'chromium', ffmpeg: 'ffmpeg' }, 'the call page in 
     const { call, rate } = await runCall('/call/hd/sdp', '');
     expect(bandwidthLines(call.sentAnswer)).toEqual([['b=AS:150', 'b=TIAS:150000'], ['b=AS:1350', 'b=TIAS:1350000']]);
     expect(rate.kbps).toBeGreaterThan(600);
-    expect(rate.kbps).toBeLessThanOrEqual(1500 * 1.1);
+    expect(rate.kbps).toBeLessThanOrEqual(1350 * 1.1);
   }, 60000);
 
   it("leaves the SDP untouched under a 'no' route, whatever the query asks", async () => {
@@ -149,9 +152,9 @@ describeWithTools({ chromium: 'chromium', ffmpeg: 'ffmpeg' }, 'the call page in 
     expect(call.sentOffer).toBe(call.offer);
     expect(call.sentAnswer).toBe(call.answer);
     expect(call.plan).toBeNull();
-    // Not held to the 300 kbps the query asked for: well past it (with no limit of its own,
-    // Chromium's encoder stays near 600 kbps here, its default ceiling for the 320×240 it
-    // starts at while its bandwidth estimate is low).
+    // Not held to the 300 kbps the query asked for: well past it. (Unlimited, the sender
+    // reaches 1.6-1.7 Mbps, but only 600 kbps, Chromium's default ceiling for 320×240, when
+    // it has not yet moved up from the size it starts at: so the bound is not higher.)
     expect(rate.kbps).toBeGreaterThan(300 * 1.5);
   }, 60000);
 

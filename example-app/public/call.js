@@ -96,7 +96,9 @@
     };
     window.call = call;
     $('lines').textContent = sentAnswer.sdp.split(/\r?\n/).filter(function (l) { return /^(m|b)=/.test(l); }).join('\n');
-    $('parameters').textContent = JSON.stringify(plan, null, 1);
+    $('parameters').textContent = plan
+      ? ['bandwidth.maxBitrate: ' + plan.maxBitrate].concat(plan.sections.map(function (s) { return JSON.stringify(s); })).join('\n')
+      : 'bandwidth: null (no plan: the SDP is as the browser wrote it)';
     $('status').textContent = (plan ? 'plan ' + formatRate(plan.maxBitrate / 8) : 'no plan: not limited') + ' via ' + url;
     call.timer = window.setInterval(sample.bind(null, call), SAMPLE_MS);
   }

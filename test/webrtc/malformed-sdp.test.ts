@@ -59,8 +59,9 @@ describe('malformed SDP', () => {
     const long = sdp([...head, `a=x${'y'.repeat(100_000)}`, ...video]);
     const t0 = process.hrtime.bigint();
     expect(setSdpBandwidth(long, P300)).toContain('b=AS:300');
-    // A regex that backtracks would take seconds on this; a linear scan takes well under 100 ms.
-    expect(Number(process.hrtime.bigint() - t0) / 1e6).toBeLessThan(500);
+    // A regex that backtracks would take seconds on this; a linear scan takes well under 100 ms
+    // (the bound leaves 3× the room for a busy machine).
+    expect(Number(process.hrtime.bigint() - t0) / 1e6).toBeLessThan(1500);
   });
 });
 

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Koa from 'koa';
 import { bandwidth, ConfigErrors, type BandwidthConfig } from '../../lib/index';
+import { until } from '../observe/http-client';
 
 const fixture = path.join(__dirname, '..', 'fixtures', 'conf', 'valid');
 const rulesFile = (dir: string): string => path.join(dir, 'svc', 'www.example.com', 'throttling.txt');
@@ -92,7 +93,9 @@ describe('hot reload of the config directory', () => {
       const config = (await reloaded) as BandwidthConfig;
       expect(config.vhosts[0]?.rules[0]?.text).toBe('!HEADER[referer], 600');
       expect((await getJson(port)).body.rate).toBe(75_000);
-      await new Promise((r) => setTimeout(r, 100));
+      // Enough requests ran, some of them on the new rule (a count, not a time: a busy
+      // machine serves fewer per 100 ms).
+      await until(() => rates.length > 20 && rates.filter((r) => r === 75_000).length >= 3, 10_000);
     } finally {
       running = false;
       await Promise.all(clients);

@@ -70,7 +70,7 @@ describeWithTools({ 'redis-server': 'redis-server' }, 'redisStore across OS proc
       `[${flavour}] 3 OS processes: ${((total / 3 / CAP) * 100).toFixed(1)} % of cap, shares ${shares.map((x) => (x * 100).toFixed(1)).join(' / ')} %, ${(calls / 3.5).toFixed(0)} Redis calls/s\n`,
     );
     expect(results.every((r) => !r.degraded)).toBe(true);
-    expect(total / 3 / CAP).toBeGreaterThan(0.85);
+    expect(total / 3 / CAP).toBeGreaterThan(0.7);
     expect(total / 3 / CAP).toBeLessThan(1.05);
     expect(shares[0]).toBeGreaterThan(0.66);
     expect(shares[0]).toBeLessThan(0.74);

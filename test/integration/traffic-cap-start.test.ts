@@ -49,17 +49,18 @@ describe('a 2 Mbps TrafficCap behaves like a 2 Mbps NIC from the first byte', ()
   });
 
   // 500 KB at 250,000 B/s is 2.0 s. The lower bound is the point (nothing banked: a bucket
-  // that started full sent this in 1.77 s); the upper one is wide for a busy machine.
+  // that kept its credit while idle sent this in 1.76 s); the upper one only tells "sent" from
+  // "stuck" on a busy machine (quiet, it is 2.03–2.07 s).
   it('sends 500 KB in 2.0 s on a new vhost bucket', async () => {
     const ms = await timedDownload(port);
     expect(ms).toBeGreaterThanOrEqual(1940);
-    expect(ms).toBeLessThanOrEqual(2600);
+    expect(ms).toBeLessThanOrEqual(4000);
   });
 
   it('and again after the vhost was idle for a second', async () => {
     await sleep(1000);
     const ms = await timedDownload(port);
     expect(ms).toBeGreaterThanOrEqual(1940);
-    expect(ms).toBeLessThanOrEqual(2600);
+    expect(ms).toBeLessThanOrEqual(4000);
   });
 });

@@ -92,8 +92,8 @@ describeWithTools({ 'redis-server': 'redis-server' }, 'the lease script and the 
     afterEach(() => c.close());
 
     const CAP = 100_000;
-    const call = (key: string, id: string, ask: number, weight: number) =>
-      run.run([key], [id, String(CAP), String(ask), String(weight), '50', '3000']) as Promise<[number, string, number, string]>;
+    const call = (key: string, id: string, ask: number, weight: number, leaseMs = 50) =>
+      run.run([key], [id, String(CAP), String(ask), String(weight), String(leaseMs), '3000']) as Promise<[number, string, number, string]>;
 
     it(`is detected as ${flavour}`, () => {
       expect(run.flavour).toBe(flavour);
@@ -123,12 +123,15 @@ describeWithTools({ 'redis-server': 'redis-server' }, 'the lease script and the 
 
     it('hands an idle process’s share to the busy one (work-conserving rate)', async () => {
       const key = `{t:${flavour}:idle}:lease`;
-      await call(key, 'idle', 1, 3);
-      await call(key, 'busy', 1, 1);
-      await sleep(150); // idle's bucket (50 ms of its share) fills; it overflows to busy
-      const [, rate] = await call(key, 'busy', 5000, 1); // busy goes into debt
+      // 250 ms leases: idle counts as idle after 2 leases (500 ms) without a call, and a gap of
+      // more than 4 (1 s) would look like a Redis pause, so the 700 ms sleep may overshoot by
+      // 300 ms on a busy machine.
+      await call(key, 'idle', 1, 3, 250);
+      await call(key, 'busy', 1, 1, 250);
+      await sleep(700); // idle's bucket (250 ms of its share) fills; it overflows to busy
+      const [, rate] = await call(key, 'busy', 5000, 1, 250); // busy goes into debt
       expect(Number(rate)).toBe(CAP);
-      const [, rate2] = await call(key, 'idle', 4000, 3); // idle spends too: now both want
+      const [, rate2] = await call(key, 'idle', 4000, 3, 250); // idle spends too: now both want
       expect(Number(rate2)).toBeCloseTo((CAP * 3) / 4, 6);
     });
 

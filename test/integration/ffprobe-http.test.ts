@@ -47,8 +47,9 @@ describeWithTools({ ffmpeg: 'ffmpeg', ffprobe: 'ffmpeg' }, 'ffprobe over HTTP on
     expect(throttledSeconds()).toBeGreaterThan(3);
     const seconds = await ffprobeOverHttp(srv.port);
     if (process.env.KB_E2E_LOG) console.log('ffprobe', seconds, throttledSeconds());
-    // Well under, with room for ffprobe's own start on a busy machine.
-    expect(seconds).toBeLessThan(throttledSeconds() * 0.8);
+    // Under the time the throttled moov alone would take: ffprobe's own start and its other
+    // requests fit in what is left, even on a busy machine (quiet, it is well under half).
+    expect(seconds).toBeLessThan(throttledSeconds());
     // It did fetch the moov with a Range request, and that request was throttled (BT applied).
     const moovRequest = srv.plans.find((p) => p.range === `bytes=${moov.start}-`);
     expect(moovRequest).toMatchObject({ status: 206, plan: { throttle: true, rate: RATE, boostBytes: BOOST } });

@@ -95,8 +95,9 @@ describeWithTools({ 'redis-server': 'redis-server' }, 'redisStore when Redis fai
         // Shared accounting again: 3 : 1 by sessions, summing to the cap.
         expect(shared[0]! + shared[1]!).toBeGreaterThan(0.76);
         expect(shared[0]! + shared[1]!).toBeLessThan(1.06);
-        expect(shared[0]! / shared[1]!).toBeGreaterThan(2.4);
-        expect(shared[0]! / shared[1]!).toBeLessThan(3.7);
+        // 3 : 1 by sessions; an even split (1 : 1) would fail.
+        expect(shared[0]! / shared[1]!).toBeGreaterThan(1.5);
+        expect(shared[0]! / shared[1]!).toBeLessThan(5);
         expect(evalshaAfter - evalshaAtBack).toBeGreaterThan(20);
       });
     });

@@ -111,8 +111,9 @@ describeWithTools({ 'redis-server': 'redis-server' }, 'redisStore leases on a re
         // Work-conserving: without the idle one's share the others would have 30 %.
         expect(total / 2 / CAP).toBeGreaterThan(0.45);
         expect(total / 2 / CAP).toBeLessThan(1.06);
-        expect(got[0]! / got[1]!).toBeGreaterThan(1.6);
-        expect(got[0]! / got[1]!).toBeLessThan(2.5);
+        // 2 : 1 by sessions; an even split (1 : 1) would fail.
+        expect(got[0]! / got[1]!).toBeGreaterThan(1.2);
+        expect(got[0]! / got[1]!).toBeLessThan(3.5);
       });
     });
 

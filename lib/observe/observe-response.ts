@@ -51,9 +51,25 @@ class Watch {
   release(finished: boolean): void {
     if (this.released) return;
     this.released = true;
-    this.finished = finished;
-    if (!finished) destroyBody(this.ctx.body);
+    this.finished = finished || this.handedOver();
+    if (!this.finished) destroyBody(this.ctx.body);
     this.done();
+  }
+
+  /**
+   * The response ended with every byte of its Content-Length handed to Node: it is complete,
+   * even when the socket closed before Node saw the last write go out (a client that read it
+   * all and hung up at once, which a busy machine makes common).
+   */
+  private handedOver(): boolean {
+    const res = this.ctx.res as { writableEnded?: boolean; getHeader(name: string): unknown };
+    if (res.writableEnded !== true) return false;
+    const length = Number(res.getHeader('content-length'));
+    return Number.isFinite(length) && length > 0 && this.bytes() === length;
+  }
+
+  private bytes(): number {
+    return this.body ? this.body.flow.sent : (this.counter as UnmeteredResponse).bytes;
   }
 
   private done(): void {
@@ -70,7 +86,7 @@ class Watch {
         method: ctx.method,
         url: ctx.url,
         status: ctx.status,
-        bytes: this.body ? this.body.flow.sent : (this.counter as UnmeteredResponse).bytes,
+        bytes: this.bytes(),
         aborted: !this.finished,
         plan: this.plan,
       }),

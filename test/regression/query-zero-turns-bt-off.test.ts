@@ -33,9 +33,12 @@ function timedGet(port: number, path: string): Promise<{ ms: number; bytes: numb
   });
 }
 
-describe('a query value of 0', () => {
+describe.each([
+  ['with limits { bandwidth: 12500 }', { bandwidth: 12_500 }],
+  ['without limits', undefined],
+])('a query value of 0, %s', (_name, limits) => {
   const app = new Koa();
-  const bw = bandwidth({ config, limits: { bandwidth: 12_500 } });
+  const bw = bandwidth({ config, ...(limits && { limits }) });
   app.use(bw);
   app.use((ctx) => {
     ctx.body = Buffer.alloc(BODY, 1);

@@ -34,6 +34,8 @@ function signallingApp(opts?: WebrtcBandwidthOptions): { app: Koa; seen: { body:
   router.post('/rooms/call', webrtcBandwidth(opts), relay);
   router.post('/hd/call', route({ bandwidth: 1500 }), webrtcBandwidth(opts), relay);
   router.post('/free/call', route({ bandwidth: 'no' }), webrtcBandwidth(opts), relay);
+  // A rate of 0 comes only from the operator (a route or a rule): a query value of 0 is ignored (docs/config.md).
+  router.post('/zero/call', route({ bandwidth: 0 }), webrtcBandwidth(opts), relay);
   router.post('/whep', webrtcBandwidth(opts), (ctx) => {
     // A WHEP-style server answers with its own SDP; the client's offer is not echoed.
     ctx.status = 201;
@@ -90,7 +92,7 @@ describe('webrtcBandwidth()', () => {
 
   it('keeps a zero rate a limit: 1 kbps, never b=AS:0 (which browsers read as none)', async () => {
     const { app } = signallingApp();
-    const res = await post(app, '/rooms/call?bw=0', { type: 'answer', sdp: ANSWER }).expect(200);
+    const res = await post(app, '/zero/call', { type: 'answer', sdp: ANSWER }).expect(200);
     expect(bandwidthLines(res.body.sdp)).toEqual([['b=AS:1', 'b=TIAS:100'], ['b=AS:1', 'b=TIAS:900']]);
     expect(res.body.bandwidth.maxBitrate).toBe(1000);
   });

@@ -27,6 +27,8 @@ describe('hostNameProblem', () => {
   it.each([
     ['bücher.example', false, 'not ASCII; write it in punycode: "xn--bcher-kva.example"'],
     ['\ufffd.example', false, 'not ASCII, and no valid internationalised name'],
+    ['\ud800.example', true, 'not ASCII, and no valid internationalised name'],
+    ['a\u200b.example', false, 'not ASCII; write it in punycode: "a.example"'],
     ['a b.example', false, 'contains spaces or control characters'],
     ['a\u0000b', false, 'contains spaces or control characters'],
     ['www.example.com:8080', false, 'has a port; a vhost matches the Host header without its port'],

@@ -12,7 +12,7 @@ export interface LoadOptions {
   geoip: boolean;
   /**
    * The files the config in force came from (`LoadedConfig.files`). A reload is conservative
-   * (docs/config.md, "Reloading"): each of these files that is read again must still exist,
+   * (docs/config.md, "Reloading is conservative"): each of these files that is read again must still exist,
    * be readable and, if it had content, still have some. Otherwise the change is rejected.
    */
   previous?: ReadonlyMap<string, boolean>;

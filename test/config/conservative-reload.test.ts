@@ -1,4 +1,5 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import fs, { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
@@ -153,3 +154,29 @@ async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+describe('losing the watch on the config directory', () => {
+  it('is reported as ConfigErrors, the one error type `error` listeners get', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'kbw-watch-'));
+    cpSync(fixture, dir, { recursive: true });
+    const watchers: EventEmitter[] = [];
+    const spy = jest.spyOn(fs, 'watch').mockImplementation((() => {
+      const w = Object.assign(new EventEmitter(), { close() {}, unref() {}, ref() {} });
+      watchers.push(w);
+      return w;
+    }) as unknown as typeof fs.watch);
+    const bw = bandwidth({ conf: dir, watch: { debounceMs: 20 } });
+    const errors: unknown[] = [];
+    bw.events.on('error', (e) => errors.push(e));
+    try {
+      watchers[0]?.emit('error', new Error('EMFILE: too many open files, watch'));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toBeInstanceOf(ConfigErrors);
+      expect((errors[0] as ConfigErrors).errors[0]?.format()).toBe('.:0:0: cannot watch for changes: EMFILE: too many open files, watch');
+    } finally {
+      spy.mockRestore();
+      await bw.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

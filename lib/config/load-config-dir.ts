@@ -4,7 +4,7 @@ import type { BandwidthConfig, ConfigInput, VhostInput, VhostOptionsInput } from
 import { hostNameProblem } from './host-name';
 import { normalizeConfig, type Where } from './normalize-config';
 import { parseXmlDocument, type XmlElement } from './parse-xml-document';
-import { readConfigFile } from './read-config-file';
+import { fileStamp, readConfigFile } from './read-config-file';
 
 /** Options for loading a config directory. */
 export interface LoadOptions {
@@ -34,9 +34,34 @@ export function loadConfigDir(dir: string, opts: LoadOptions): BandwidthConfig {
   return readConfigDir(dir, opts).config;
 }
 
-/** {@link loadConfigDir}, with the files it read (for the next reload's `previous`). */
+/** How often a load is tried again when files change while it reads them. */
+const SNAPSHOT_ATTEMPTS = 5;
+
+/**
+ * {@link loadConfigDir}, with the files it read (for the next reload's `previous`). The
+ * files are read one after another, so a deploy that replaces several could be caught half
+ * way: after reading, each file is checked to be still the version that was read, and the
+ * load starts over when one is not. The config is thus always one the directory held at
+ * one moment; a directory that never holds still is an error.
+ * @throws ConfigErrors, and nothing else.
+ */
 export function readConfigDir(dir: string, opts: LoadOptions): LoadedConfig {
-  return loadFrom((file) => readConfigFile(path.join(dir, file), file), dir, opts);
+  for (let attempt = 1; ; attempt++) {
+    const stamps = new Map<string, string>();
+    let loaded: LoadedConfig | null = null;
+    let failure: unknown = null;
+    try {
+      loaded = loadFrom((file) => readConfigFile(path.join(dir, file), file, (stamp) => stamps.set(file, stamp)), dir, opts);
+    } catch (e) {
+      failure = e;
+    }
+    const changed = [...stamps].find(([file, stamp]) => fileStamp(path.join(dir, file)) !== stamp);
+    if (!changed) {
+      if (loaded) return loaded;
+      throw failure;
+    }
+    if (attempt === SNAPSHOT_ATTEMPTS) throw new ConfigErrors([new ConfigError(`changed while being read, ${attempt} times over; try again once it holds still`, { file: changed[0], line: 0, column: 0 })]);
+  }
 }
 
 /**

@@ -180,3 +180,56 @@ describe('losing the watch on the config directory', () => {
     }
   });
 });
+
+describe('a reload while a deploy replaces several files', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'kbw-snapshot-'));
+    cpSync(fixture, dir, { recursive: true });
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Replace server.xml (write + rename) each time vhosts.xml is opened, up to `times`. */
+  function replaceServerXmlWhileReading(times: number): { opened: string[]; restore: () => void } {
+    const open = fs.openSync;
+    const opened: string[] = [];
+    let n = 0;
+    const spy = jest.spyOn(fs, 'openSync').mockImplementation(((p: fs.PathLike, ...rest: unknown[]) => {
+      const name = path.basename(String(p));
+      opened.push(name);
+      if (name === 'vhosts.xml' && n < times) {
+        n++;
+        writeFileSync(path.join(dir, 'server.xml.tmp'), `<Server><VHostDefault><Options><TrafficCap>${n * 10}</TrafficCap></Options></VHostDefault></Server>\n`);
+        renameSync(path.join(dir, 'server.xml.tmp'), path.join(dir, 'server.xml'));
+      }
+      return (open as (...a: unknown[]) => number)(p, ...rest);
+    }) as typeof fs.openSync);
+    return { opened, restore: () => spy.mockRestore() };
+  }
+
+  it('reads again, and never mixes an old server.xml with a new vhosts.xml', async () => {
+    const bw = bandwidth({ conf: dir, watch: false });
+    const io = replaceServerXmlWhileReading(1);
+    try {
+      const config = await bw.reload();
+      expect(config.vhosts.find((v) => v.name === 'www.example.com')?.trafficCap).toBe(1_250_000); // 10 Mbps: the new server.xml
+      expect(io.opened.filter((f) => f === 'server.xml')).toHaveLength(2);
+    } finally {
+      io.restore();
+      await bw.close();
+    }
+  });
+
+  it('rejects a directory that never holds still, and keeps the old config', async () => {
+    const bw = bandwidth({ conf: dir, watch: false });
+    const before = bw.config;
+    const io = replaceServerXmlWhileReading(Infinity);
+    try {
+      await expect(bw.reload()).rejects.toThrow('server.xml:0:0: changed while being read, 5 times over; try again once it holds still');
+      expect(bw.config).toBe(before);
+    } finally {
+      io.restore();
+      await bw.close();
+    }
+  });
+});

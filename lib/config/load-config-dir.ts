@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, ConfigErrors } from '../errors';
 import type { BandwidthConfig, ConfigInput, VhostInput, VhostOptionsInput } from './config-model';
@@ -46,6 +47,8 @@ const SNAPSHOT_ATTEMPTS = 5;
  * @throws ConfigErrors, and nothing else.
  */
 export function readConfigDir(dir: string, opts: LoadOptions): LoadedConfig {
+  const st = statSync(dir, { throwIfNoEntry: false });
+  if (!st?.isDirectory()) throw new ConfigErrors([new ConfigError(`${st ? 'not a directory' : 'no such directory'}: ${dir}`, { file: '.', line: 0, column: 0 })]);
   for (let attempt = 1; ; attempt++) {
     const stamps = new Map<string, string>();
     let loaded: LoadedConfig | null = null;

@@ -105,6 +105,13 @@ describe('every config failure is a ConfigError with file, line and column', () 
     expect(() => bandwidth({ config: config as never })).toThrow(ConfigErrors);
   });
 
+  it('a config directory that is not there is one error saying so', async () => {
+    const r = await run(['check', '--conf', '/no/such/conf']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('.:0:0: no such directory: /no/such/conf\n');
+    expect(() => bandwidth({ conf: __filename, watch: false })).toThrow(`not a directory: ${__filename}`);
+  });
+
   it('a directory without server.xml is an error, in check as at startup', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'kbw-noserver-'));
     try {

@@ -58,6 +58,16 @@ describe('a query value that is not a positive plain decimal', () => {
     expect(p.rate).toBe(275_000); // 2000 kbps × 110 %
   });
 
+  it.each(TABLE)('with %s, %s=%s in a real query string is stripped and ignored the same way', (_ln, field, _name, limits, raw, reason) => {
+    const qs = ['a=1', ...(typeof raw === 'string' ? [raw] : raw).map((x) => `${PARAM[field]}=${encodeURIComponent(x)}`), 'b=2'].join('&');
+    const { querystring, query } = takeBtParams(v, qs);
+    expect(querystring).toBe('a=1&b=2');
+    const notes: string[] = [];
+    const p = resolvePlan(facts(query), v, null, limits, { onQueryValue: (_f, _r, o, why) => notes.push(`${o}:${why}`) });
+    expect(notes).toEqual([`ignored:${reason}`]);
+    expect(p).toEqual(ruleOnly);
+  });
+
   it.each(TABLE)('with %s, %s=%s does not give BT where no rule matched', (_ln, field, _name, limits, raw) => {
     const p = resolvePlan(facts({ [field]: raw }, '/other.mp4'), v, null, limits);
     expect(p.throttle).toBe(false);

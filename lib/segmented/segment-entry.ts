@@ -23,10 +23,14 @@ export interface SegmentTable {
 /** The most bytes of a playlist that are read or parsed: a bigger one is cut here. */
 export const MAX_PLAYLIST_BYTES = 1024 * 1024;
 
-/** `uri` resolved against the playlist at `base` (both paths, `/`-separated); null when it leaves the origin or is not a URI. */
+/**
+ * `uri` resolved against the playlist at `base` (a decoded path, `/`-separated), decoded;
+ * null when it leaves the origin or is not a URI.
+ */
 export function resolvePath(uri: string, base: string): string | null {
   try {
-    const u = new URL(uri, `http://h${base.startsWith('/') ? '' : '/'}${base}`);
+    const encoded = base.split('/').map(encodeURIComponent).join('/');
+    const u = new URL(uri, `http://h${encoded.startsWith('/') ? '' : '/'}${encoded}`);
     if (u.host !== 'h') return null;
     return decodeURIComponent(u.pathname);
   } catch {

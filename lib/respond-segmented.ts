@@ -1,0 +1,107 @@
+import fs from 'node:fs';
+import type { Context } from 'koa';
+import type { BandwidthState } from './middleware';
+import type { BandwidthRuntime } from './runtime';
+import type { SessionKey } from './meter/flow';
+import { MAX_PLAYLIST_BYTES, type SegmentEntry } from './segmented/segment-entry';
+import { mediaSeconds, segmentPlan } from './segmented/segment-plan';
+import { viewerKey, type ViewerSource } from './segmented/viewer-key';
+import { viewerSessionKey } from './session-key';
+import type { SegmentFacts } from './types';
+
+/** What `respond` does with a request once it knows its segment facts. */
+export type Finish = (session?: SessionKey) => undefined;
+
+/**
+ * The viewer of a request (docs/segmented.md): CMCD sid, the vhost's `<Viewer Param Cookie>`,
+ * else the client IP.
+ */
+export function viewerOf(ctx: Context, state: BandwidthState): { id: string; source: ViewerSource } {
+  return viewerKey({ querystring: state.originalQuerystring, headers: state.facts.headers, ip: ctx.ip ?? '' }, state.vhost.viewer);
+}
+
+/**
+ * The middleware's second half for HLS/DASH requests (docs/segmented.md): the session is the
+ * viewer's; a playlist served from memory is learned; a media segment gets its duration from
+ * the playlists, its `x` rate from size × 8 ÷ duration and its boost from the viewer's.
+ * `progressive` handles an `.mp4` that no playlist lists.
+ */
+export function respondSegmented(
+  ctx: Context,
+  state: BandwidthState,
+  runtime: BandwidthRuntime,
+  kind: 'playlist' | 'segment' | 'listed',
+  finish: Finish,
+  progressive: () => Promise<void> | undefined,
+): Promise<void> | undefined {
+  const seg = runtime.segmented;
+  if (seg === null) return progressive();
+  const viewer = viewerOf(ctx, state);
+  const mode = runtime.options.session;
+  // `ip` and a function are the operator's explicit choice; the default groups a viewer's requests.
+  const session = mode === 'connection' || mode === 'viewer' ? viewerSessionKey(viewer.id) : undefined;
+  const done = (): undefined => finish(session);
+  const path = state.facts.path;
+  const body: unknown = ctx.body;
+  if (kind === 'playlist') {
+    if (state.vhost.throttling) learn(seg.index, path, body);
+    setSegment(state, { kind: 'playlist', duration: null, seq: null, boosted: 0, viewer: viewer.id, viewerSource: viewer.source }, null);
+    return done();
+  }
+  // Most segment requests are plain files: the playlists next to them tell what they are.
+  const served = seg.index.fromServed(path);
+  const file = body instanceof fs.ReadStream && typeof body.path === 'string' ? body.path : null;
+  if (served === null && file === null && kind === 'listed') return progressive();
+  return placeAndFinish(ctx, state, runtime, served, file, kind, viewer, done, progressive);
+}
+
+async function placeAndFinish(
+  ctx: Context,
+  state: BandwidthState,
+  runtime: BandwidthRuntime,
+  served: SegmentEntry | null,
+  file: string | null,
+  kind: 'segment' | 'listed',
+  viewer: { id: string; source: ViewerSource },
+  done: () => undefined,
+  progressive: () => Promise<void> | undefined,
+): Promise<void> {
+  const seg = runtime.segmented as NonNullable<BandwidthRuntime['segmented']>;
+  const entry = served ?? (file !== null ? await seg.index.fromDisk(file) : null);
+  if (entry === null && kind === 'listed') return progressive();
+  const facts = { viewer: viewer.id, viewerSource: viewer.source };
+  if (entry?.kind === 'init') {
+    setSegment(state, { kind: 'init', duration: null, seq: null, boosted: 0, ...facts }, null);
+    return done();
+  }
+  const size = await segmentSize(ctx, file);
+  const duration = entry?.kind === 'media' ? entry.duration : null;
+  const seq = entry?.kind === 'media' ? entry.seq : null;
+  const plan = state.plan;
+  const boosted = plan.throttle ? seg.viewers.boosted(`${plan.vhost}\n${viewer.id}`, seq, mediaSeconds(plan, duration, size), plan.boostSeconds) : 0;
+  setSegment(state, { kind: 'media', duration, seq, boosted, ...facts }, size);
+  return done();
+}
+
+function setSegment(state: BandwidthState, segment: SegmentFacts, size: number | null): void {
+  state.plan = segmentPlan(state.plan, segment, size);
+}
+
+/** The whole segment's size (a 206 carries part of it): the file's, else the body's when it is all of it. */
+async function segmentSize(ctx: Context, file: string | null): Promise<number | null> {
+  if (file !== null) {
+    try {
+      return (await fs.promises.stat(file)).size;
+    } catch {
+      return null;
+    }
+  }
+  if (ctx.response.get('Content-Range')) return null;
+  return ctx.response.length ?? null;
+}
+
+/** A playlist body held in memory (a proxy, a packager) is parsed once, at most {@link MAX_PLAYLIST_BYTES} of it. */
+function learn(index: NonNullable<BandwidthRuntime['segmented']>['index'], path: string, body: unknown): void {
+  if (Buffer.isBuffer(body)) index.learn(path, body.subarray(0, MAX_PLAYLIST_BYTES).toString('utf8'));
+  else if (typeof body === 'string') index.learn(path, body.slice(0, MAX_PLAYLIST_BYTES));
+}

@@ -1,0 +1,113 @@
+import { OptionError } from '../errors';
+
+/** One viewer's place in its media: where its boost started and how much of it is spent. */
+interface Viewer {
+  /** Sequence number of the newest media segment counted; -Infinity before any. */
+  lastSeq: number;
+  /** Seconds of media counted since the boost started. */
+  used: number;
+  /** The boosted fraction the newest segment got, for the same segment again (another rendition or track). */
+  lastFraction: number;
+  lastSeen: number;
+}
+
+export interface ViewerTableOptions {
+  /** A viewer not seen for this long is forgotten, ms. Default 60,000. */
+  idleMs?: number;
+  /** The most viewers remembered; the least recently seen go first. Default 100,000. */
+  max?: number;
+  /** Milliseconds, monotonic. Default `performance.now`. */
+  clock?: () => number;
+}
+
+/** About what one remembered viewer costs in heap (key, state, map entry); measured in test/segmented/viewer-memory.test.ts. */
+export const BYTES_PER_VIEWER = 300;
+
+/**
+ * Per-viewer boost in seconds of media (docs/segmented.md). A viewer's first `boost`
+ * seconds of segments go unthrottled; a segment that does not follow the previous one (a
+ * seek) starts a new boost. The same sequence number again (another rendition after an ABR
+ * switch, or the audio track of the same period) gets what the first one got and counts once.
+ *
+ * Memory is bounded by `max` entries, and a viewer quiet for `idleMs` is dropped: on every
+ * call the oldest entries are swept, and an unref'd timer sweeps while any are held.
+ *
+ * @example
+ * ```ts
+ * const viewers = new ViewerTable();
+ * viewers.boosted('www\nabc', 0, 2, 4); // 1: all of segment 0 is boost
+ * viewers.boosted('www\nabc', 1, 2, 4); // 1
+ * viewers.boosted('www\nabc', 2, 2, 4); // 0: paced
+ * ```
+ */
+export class ViewerTable {
+  readonly idleMs: number;
+  readonly max: number;
+  private readonly clock: () => number;
+  private readonly viewers = new Map<string, Viewer>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(options: ViewerTableOptions = {}) {
+    this.idleMs = options.idleMs ?? 60_000;
+    this.max = options.max ?? 100_000;
+    if (!(typeof this.idleMs === 'number' && this.idleMs > 0 && this.idleMs <= 86_400_000)) throw new OptionError('segmented.idleSeconds', 'a number of seconds in (0, 86400]', this.idleMs / 1000);
+    if (!Number.isInteger(this.max) || this.max < 1) throw new OptionError('segmented.maxViewers', 'an integer ≥ 1', this.max);
+    this.clock = options.clock ?? (() => performance.now());
+  }
+
+  get size(): number {
+    return this.viewers.size;
+  }
+
+  /**
+   * The fraction of a media segment (0…1, from its start) that falls inside the viewer's
+   * boost, and count the segment. `seq` null (not in any playlist) follows the previous one.
+   */
+  boosted(key: string, seq: number | null, duration: number, boostSeconds: number): number {
+    const now = this.clock();
+    this.sweep(now);
+    let v = this.viewers.get(key);
+    if (v) this.viewers.delete(key); // re-insert: the map's order is least recently seen first
+    const s = seq ?? (v ? v.lastSeq + 1 : 0);
+    if (v && s === v.lastSeq) {
+      v.lastSeen = now;
+      this.viewers.set(key, v);
+      return v.lastFraction;
+    }
+    if (!v || s !== v.lastSeq + 1) v = { lastSeq: s - 1, used: 0, lastFraction: 0, lastSeen: now };
+    const before = v.used;
+    v.used = before + duration;
+    v.lastSeq = s;
+    v.lastSeen = now;
+    v.lastFraction = duration > 0 ? Math.min(1, Math.max(0, (boostSeconds - before) / duration)) : boostSeconds > before ? 1 : 0;
+    this.viewers.set(key, v);
+    while (this.viewers.size > this.max) this.viewers.delete(this.viewers.keys().next().value as string);
+    this.arm();
+    return v.lastFraction;
+  }
+
+  /** Forget viewers idle for `idleMs` (the oldest first; stops at the first fresh one). */
+  sweep(now: number = this.clock()): void {
+    for (const [key, v] of this.viewers) {
+      if (now - v.lastSeen < this.idleMs) break;
+      this.viewers.delete(key);
+    }
+    if (this.viewers.size === 0) this.disarm();
+  }
+
+  close(): void {
+    this.viewers.clear();
+    this.disarm();
+  }
+
+  private arm(): void {
+    if (this.timer !== null) return;
+    this.timer = setInterval(() => this.sweep(), Math.max(1000, this.idleMs / 4));
+    this.timer.unref();
+  }
+
+  private disarm(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+}

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import Koa from 'koa';
-import { bandwidth, type BandwidthMiddleware, type BandwidthOptions } from '../../lib/index';
+import { bandwidth, type BandwidthOptions } from '../../lib/index';
 import type { ResponseRecord } from '../../lib/observe/response-record';
 
 /**

@@ -2,14 +2,24 @@ import { OptionError } from '../errors';
 
 /** One viewer's place in its media: where its boost started and how much of it is spent. */
 interface Viewer {
-  /** Sequence number of the newest media segment counted; -Infinity before any. */
+  /** Sequence number of the newest media segment counted. */
   lastSeq: number;
   /** Seconds of media counted since the boost started. */
   used: number;
-  /** The boosted fraction the newest segment got, for the same segment again (another rendition or track). */
-  lastFraction: number;
+  /** Segments up to this number were wholly boost; the next one may be partly. */
+  fullThrough: number;
+  partialSeq: number;
+  partial: number;
   lastSeen: number;
 }
+
+/**
+ * How far behind the newest segment a request may be and still not count as a seek: a
+ * player that fetches several tracks or renditions at once (ffmpeg reads every variant of a
+ * master playlist in parallel, DASH players fetch audio beside video) asks for numbers a
+ * little out of step.
+ */
+export const OUT_OF_STEP = 3;
 
 export interface ViewerTableOptions {
   /** A viewer not seen for this long is forgotten, ms. Default 60,000. */
@@ -26,8 +36,9 @@ export const BYTES_PER_VIEWER = 300;
 /**
  * Per-viewer boost in seconds of media (docs/segmented.md). A viewer's first `boost`
  * seconds of segments go unthrottled; a segment that does not follow the previous one (a
- * seek) starts a new boost. The same sequence number again (another rendition after an ABR
- * switch, or the audio track of the same period) gets what the first one got and counts once.
+ * seek) starts a new boost. A number already counted, or up to {@link OUT_OF_STEP} behind
+ * the newest (another rendition after an ABR switch, the audio track beside the video, a
+ * player reading variants in parallel), gets what that number got, and counts once.
  *
  * Memory is bounded by `max` entries, and a viewer quiet for `idleMs` is dropped: on every
  * call the oldest entries are swept, and an unref'd timer sweeps while any are held.
@@ -69,21 +80,28 @@ export class ViewerTable {
     let v = this.viewers.get(key);
     if (v) this.viewers.delete(key); // re-insert: the map's order is least recently seen first
     const s = seq ?? (v ? v.lastSeq + 1 : 0);
-    if (v && s === v.lastSeq) {
-      v.lastSeen = now;
-      this.viewers.set(key, v);
-      return v.lastFraction;
+    let fraction: number;
+    if (v && s <= v.lastSeq && s >= v.lastSeq - OUT_OF_STEP) {
+      // A segment already counted, or one a little behind it: what it got (or would have), counted once.
+      fraction = s <= v.fullThrough ? 1 : s === v.partialSeq ? v.partial : 0;
+    } else {
+      // The next segment, or a seek (anything else), which starts a new boost.
+      if (!v || s !== v.lastSeq + 1) v = { lastSeq: s - 1, used: 0, fullThrough: s - 1, partialSeq: -1, partial: 0, lastSeen: now };
+      const before = v.used;
+      v.used = before + duration;
+      v.lastSeq = s;
+      fraction = duration > 0 ? Math.min(1, Math.max(0, (boostSeconds - before) / duration)) : boostSeconds > before ? 1 : 0;
+      if (fraction === 1) v.fullThrough = s;
+      else if (fraction > 0) {
+        v.partialSeq = s;
+        v.partial = fraction;
+      }
     }
-    if (!v || s !== v.lastSeq + 1) v = { lastSeq: s - 1, used: 0, lastFraction: 0, lastSeen: now };
-    const before = v.used;
-    v.used = before + duration;
-    v.lastSeq = s;
     v.lastSeen = now;
-    v.lastFraction = duration > 0 ? Math.min(1, Math.max(0, (boostSeconds - before) / duration)) : boostSeconds > before ? 1 : 0;
     this.viewers.set(key, v);
     while (this.viewers.size > this.max) this.viewers.delete(this.viewers.keys().next().value as string);
     this.arm();
-    return v.lastFraction;
+    return fraction;
   }
 
   /** Forget viewers idle for `idleMs` (the oldest first; stops at the first fresh one). */

@@ -17,6 +17,9 @@ describe('ViewerTable', () => {
     ['a seek back starts a new boost', [[5, 2], [6, 2], [7, 2], [2, 2]], 4, [1, 1, 0, 1]],
     ['the same segment again (another rendition) counts once', [[0, 2], [1, 2], [1, 2], [2, 2], [2, 2], [3, 2]], 4, [1, 1, 1, 0, 0, 0]],
     ['audio and video of the same number count once', [[0, 2], [0, 2], [1, 2], [1, 2], [2, 2], [2, 2]], 4, [1, 1, 1, 1, 0, 0]],
+    ['tracks fetched out of step are no seek', [[0, 2], [1, 2], [2, 2], [3, 2], [2, 2], [3, 2], [4, 2], [1, 2]], 4, [1, 1, 0, 0, 0, 0, 0, 1]],
+    ['a partly boosted segment again gets its part', [[0, 3], [1, 3], [1, 3], [0, 3]], 4, [1, 1 / 3, 1 / 3, 1]],
+    ['four behind is a seek', [[0, 2], [1, 2], [2, 2], [3, 2], [4, 2], [5, 2], [1, 2]], 4, [1, 1, 0, 0, 0, 0, 1]],
     ['unknown numbers follow the previous one', [[null, 2], [null, 2], [null, 2]], 4, [1, 1, 0]],
   ] as const)('%s', (_name, segs, boost, want) => {
     const { t } = table();

@@ -1,8 +1,11 @@
+import diagnostics from 'node:diagnostics_channel';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
+import { startExampleServer, type ExampleServer } from '../../example-app/server';
+import { RESPONSE_CHANNEL, type ResponseRecord } from '../../lib/index';
 import { describeWithTools } from '../helpers/system';
 import { startHlsServer, type HlsServer } from '../segmented/serve-hls';
 
@@ -112,5 +115,36 @@ describeWithTools({ chromium: 'chromium' }, 'hls.js plays the ladder through ser
       // The last fragments hls.js chose (once its estimate had settled) are all the lowest.
       expect(log.fragLevels.slice(-3)).toEqual([0, 0, 0]);
     }, 60_000);
+  });
+
+  describe("the example page's HLS player", () => {
+    let server: ExampleServer;
+    beforeAll(async () => {
+      server = await startExampleServer({ conf: path.join(ROOT, 'example-app', 'conf'), media: path.join(ROOT, 'example-app', 'media'), port: 0 });
+    });
+    afterAll(() => server?.close());
+
+    it('plays the ladder with hls.js, one viewer session (CMCD), and shows the rendition', async () => {
+      const records: ResponseRecord[] = [];
+      const collect = (r: unknown): void => void records.push(r as ResponseRecord);
+      diagnostics.subscribe(RESPONSE_CHANNEL, collect);
+      const page: Page = await context.newPage();
+      try {
+        await page.goto(server.url);
+        await page.click('#hls-play');
+        await page.waitForFunction("document.getElementById('hls-video').currentTime > 1", null, { timeout: 20_000 });
+        await expect(page.textContent('#hls-level')).resolves.toMatch(/^rendition [0-2]: \d+p, BANDWIDTH \d+ kbps$/);
+        // hls.js sends a CMCD session id with every request after the master playlist: the
+        // media playlists and segments are one session named after it.
+        const hls = records.filter((r) => r.url.startsWith('/hls/') && !r.url.startsWith('/hls/master.m3u8'));
+        expect(hls.map((r) => r.plan.segment?.kind)).toEqual(expect.arrayContaining(['playlist', 'media']));
+        expect(new Set(hls.map((r) => r.session)).size).toBe(1);
+        expect(hls[0]?.session).toMatch(/^v:[0-9a-f-]{36}$/);
+        expect(hls.every((r) => r.plan.segment?.viewerSource === 'cmcd')).toBe(true);
+      } finally {
+        diagnostics.unsubscribe(RESPONSE_CHANNEL, collect);
+        await page.close();
+      }
+    }, 40_000);
   });
 });

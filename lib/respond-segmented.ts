@@ -48,6 +48,8 @@ export function respondSegmented(
     setSegment(state, { kind: 'playlist', duration: null, seq: null, boosted: 0, viewer: viewer.id, viewerSource: viewer.source }, null);
     return done();
   }
+  // A missing file or an error page is no media: it joins the viewer's session, and no more.
+  if (body == null || ctx.status < 200 || ctx.status > 299 || ctx.method === 'HEAD') return done();
   // Most segment requests are plain files: the playlists next to them tell what they are.
   const served = seg.index.fromServed(path);
   const file = body instanceof fs.ReadStream && typeof body.path === 'string' ? body.path : null;

@@ -98,3 +98,22 @@ describe('bandwidth() for segmented requests', () => {
     }
   }, 15_000);
 });
+
+describe('bandwidth() for segmented requests that carry no media', () => {
+  it('does not count a 404 or a HEAD in the viewer\'s boost', async () => {
+    const s = await segmentedApp(dir, RULES);
+    try {
+      expect((await timedGet(`${s.base}/v/missing.ts?${cmcd('nf')}`)).status).toBe(404);
+      await fetch(`${s.base}/v/s1.ts?${cmcd('nf')}`, { method: 'HEAD' });
+      expect(s.bw.runtime.segmented!.viewers.size).toBe(0);
+      // s0 uses the whole 4 s boost, so s1 is paced. Had the 404 counted as a segment (of
+      // unknown length) before s0, s1 would still be inside the boost.
+      expect((await timedGet(`${s.base}/v/s0.ts?${cmcd('nf')}`)).ms).toBeLessThan(250);
+      const t1 = await timedGet(`${s.base}/v/s1.ts?${cmcd('nf')}`);
+      expect(t1.ms).toBeGreaterThan(1900);
+      expect(s.bw.runtime.segmented!.viewers.size).toBe(1);
+    } finally {
+      await s.close();
+    }
+  }, 15_000);
+});

@@ -48,8 +48,9 @@ export function respondSegmented(
     setSegment(state, { kind: 'playlist', duration: null, seq: null, boosted: 0, viewer: viewer.id, viewerSource: viewer.source }, null);
     return done();
   }
-  // A missing file or an error page is no media: it joins the viewer's session, and no more.
-  if (body == null || ctx.status < 200 || ctx.status > 299 || ctx.method === 'HEAD') return done();
+  // A missing file, an error page or a HEAD is no media: it joins the viewer's session (an
+  // `.mp4` only when a playlist lists it, which is not looked up for these), and no more.
+  if (body == null || ctx.status < 200 || ctx.status > 299 || ctx.method === 'HEAD') return kind === 'listed' ? progressive() : done();
   // Most segment requests are plain files: the playlists next to them tell what they are.
   const served = seg.index.fromServed(path);
   const file = body instanceof fs.ReadStream && typeof body.path === 'string' ? body.path : null;

@@ -14,6 +14,7 @@ const RECHECK_MS = 1000;
 interface DirTables {
   mtimeMs: number;
   checkedAt: number;
+  readAt: number;
   tables: Promise<SegmentTable[]>;
 }
 
@@ -52,18 +53,30 @@ export class SegmentIndex {
   async fromDisk(file: string): Promise<SegmentEntry | null> {
     const abs = path.resolve(file);
     const dir = path.dirname(abs);
-    const tables = await this.dirTables(dir);
     const key = abs.split(path.sep).join('/');
-    for (const t of tables) {
-      const hit = t.find(key);
-      if (hit) return hit;
-    }
-    return null;
+    const find = (tables: SegmentTable[]): SegmentEntry | null => {
+      for (const t of tables) {
+        const hit = t.find(key);
+        if (hit) return hit;
+      }
+      return null;
+    };
+    const hit = find(await this.dirTables(dir, false));
+    // A live playlist rewritten in place leaves the directory's mtime alone: on a miss, the
+    // playlists are read again, at most once per re-check interval.
+    return hit ?? find(await this.dirTables(dir, true));
   }
 
-  private async dirTables(dir: string): Promise<SegmentTable[]> {
+  private async dirTables(dir: string, miss: boolean): Promise<SegmentTable[]> {
     const now = this.clock();
     const cached = this.dirs.get(dir);
+    if (cached && miss) {
+      if (now - cached.readAt < RECHECK_MS) return cached.tables;
+      cached.readAt = now;
+      cached.checkedAt = now;
+      cached.tables = readDir(dir);
+      return cached.tables;
+    }
     if (cached && now - cached.checkedAt < RECHECK_MS) return cached.tables;
     let mtimeMs: number;
     try {
@@ -75,7 +88,7 @@ export class SegmentIndex {
       cached.checkedAt = now;
       return cached.tables;
     }
-    const entry: DirTables = { mtimeMs, checkedAt: now, tables: readDir(dir) };
+    const entry: DirTables = { mtimeMs, checkedAt: now, readAt: now, tables: readDir(dir) };
     this.dirs.delete(dir);
     this.dirs.set(dir, entry);
     while (this.dirs.size > MAX_DIRS) this.dirs.delete(this.dirs.keys().next().value as string);

@@ -79,3 +79,27 @@ describe('SegmentIndex', () => {
     expect(index.fromServed('/p299/x.ts')).toMatchObject({ kind: 'media' });
   });
 });
+
+describe('SegmentIndex with a live playlist', () => {
+  it('sees segments added to a playlist rewritten in place, once a second at most', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kb-live-'));
+    try {
+      let now = 0;
+      const index = new SegmentIndex(() => now);
+      const file = path.join(dir, 'live.m3u8');
+      fs.writeFileSync(file, '#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:100\n#EXTINF:4,\ns100.ts\n');
+      await expect(index.fromDisk(path.join(dir, 's100.ts'))).resolves.toEqual({ kind: 'media', duration: 4, seq: 100 });
+      // Rewritten in place (same inode): the directory's mtime does not change.
+      const mtime = fs.statSync(dir).mtime;
+      const fd = fs.openSync(file, 'r+');
+      fs.writeSync(fd, '#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:100\n#EXTINF:4,\ns100.ts\n#EXTINF:4,\ns101.ts\n', 0);
+      fs.closeSync(fd);
+      fs.utimesSync(dir, mtime, mtime);
+      await expect(index.fromDisk(path.join(dir, 's101.ts'))).resolves.toBeNull();
+      now += 1500;
+      await expect(index.fromDisk(path.join(dir, 's101.ts'))).resolves.toEqual({ kind: 'media', duration: 4, seq: 101 });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,4 +1,5 @@
 import { cmcdSid, MAX_VIEWER_ID, viewerKey } from '../../lib/segmented/viewer-key';
+import * as entry from '../../lib/index';
 
 const req = (querystring: string, headers: Record<string, string> = {}) => ({ querystring, headers, ip: '203.0.113.7' });
 
@@ -40,5 +41,14 @@ describe('cmcdSid', () => {
     expect(cmcdSid('a=1,'.repeat(250_000))).toBeNull();
     expect(cmcdSid('x="'.repeat(250_000))).toBeNull();
     expect(performance.now() - t0).toBeLessThan(1000);
+  });
+});
+
+describe('session keys of viewers', () => {
+  it('gives one string per viewer id, from the package entry', () => {
+    const { viewerSessionKey, viewerKey: exported } = entry;
+    expect(viewerSessionKey('6e2f')).toBe('v:6e2f');
+    expect(viewerSessionKey('a')).not.toBe(viewerSessionKey('b'));
+    expect(exported).toBe(viewerKey);
   });
 });

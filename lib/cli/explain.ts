@@ -1,7 +1,7 @@
 import { loadConfigDir } from '../config/load-config-dir';
 import { VhostTable } from '../config/vhost-table';
 import { ConfigErrors } from '../errors';
-import { DEFAULT_LIMITS, resolvePlan, withEncodingRate } from '../policy/resolve-plan';
+import { DEFAULT_LIMITS, resolvePlan, withEncodingRate, type ResolveExtras } from '../policy/resolve-plan';
 import { takeBtParams } from '../policy/take-bt-params';
 import { SegmentIndex } from '../segmented/segment-index';
 import { segmentedKind } from '../segmented/segment-kind';
@@ -38,6 +38,18 @@ export interface ExplainOutput {
    * plan above is a paced segment's, after the viewer's boost.
    */
   segment?: { kind: 'playlist' | 'init' | 'media'; durationSeconds: number | null; seq: number | null; encodingKbps: number | null; viewer: string; viewerSource: string };
+  /** Query values not read, and why (docs/config.md): the field fell through to route, rules or settings. */
+  ignored: ExplainQueryNote[];
+  /** Query values read but lowered to the limits. */
+  clamped: ExplainQueryNote[];
+}
+
+/** One query value `explain` did not take as written. */
+export interface ExplainQueryNote {
+  param: string;
+  /** As the client sent it; an array when the param was repeated. */
+  value: string | readonly string[];
+  reason: string;
 }
 
 /**
@@ -88,6 +100,8 @@ export async function explainCommand(argv: readonly string[], io: CliIo, deps: {
     sessionCapKbps: 0,
     trafficCapMbps: 0,
     url: url.pathname + url.search,
+    ignored: [],
+    clamped: [],
   };
   if (vhost !== null) {
     const taken = takeBtParams(vhost, querystring);
@@ -98,7 +112,8 @@ export async function explainCommand(argv: readonly string[], io: CliIo, deps: {
       // keep the raw path, as the middleware does
     }
     const ip = single(flags, 'ip') ?? '127.0.0.1';
-    let plan: Plan = resolvePlan({ ip, path, headers, query: taken.query }, vhost, null, DEFAULT_LIMITS);
+    const onQueryValue: ResolveExtras['onQueryValue'] = (_field, value, outcome, reason, param) => out[outcome].push({ param, value, reason });
+    let plan: Plan = resolvePlan({ ip, path, headers, query: taken.query }, vhost, null, DEFAULT_LIMITS, { onQueryValue });
     const kind = segmentedKind(path);
     const entry = kind === null || kind === 'playlist' || file === undefined ? null : await new SegmentIndex().fromDisk(file);
     if (kind === 'playlist' || (kind === 'segment' || entry !== null)) {
@@ -127,7 +142,7 @@ export async function explainCommand(argv: readonly string[], io: CliIo, deps: {
 }
 
 /** A Plan in explain's units. */
-export function toExplainOutput(plan: Plan): Omit<ExplainOutput, 'url'> {
+export function toExplainOutput(plan: Plan): Omit<ExplainOutput, 'url' | 'ignored' | 'clamped'> {
   return {
     vhost: plan.vhost,
     throttle: plan.throttle,

@@ -22,7 +22,7 @@ export function viewerOf(ctx: Context, state: BandwidthState): { id: string; sou
 
 /**
  * The middleware's second half for HLS/DASH requests (docs/segmented.md): the session is the
- * viewer's; a playlist served from memory is learned; a media segment gets its duration from
+ * viewer's; a playlist is learned as it is served; a media segment gets its duration from
  * the playlists, its `x` rate from size × 8 ÷ duration and its boost from the viewer's.
  * `progressive` handles an `.mp4` that no playlist lists.
  */
@@ -43,9 +43,14 @@ export function respondSegmented(
   const done = (): undefined => finish(session);
   const path = state.facts.path;
   const body: unknown = ctx.body;
+  const file = body instanceof fs.ReadStream && typeof body.path === 'string' ? body.path : null;
   if (kind === 'playlist') {
-    if (state.vhost.throttling) learn(seg.index, path, body);
     setSegment(state, { kind: 'playlist', duration: null, seq: null, boosted: 0, viewer: viewer.id, viewerSource: viewer.source }, null);
+    if (!state.vhost.throttling || ctx.status !== 200) return done();
+    // A playlist is learned as it is served (docs/segmented.md): its init segment (`init.mp4`)
+    // and segments are then known by URL, even where the disk index cannot see them.
+    if (file !== null) return seg.index.learnFile(path, file).then(done);
+    learn(seg.index, path, body);
     return done();
   }
   // A missing file, an error page or a HEAD is no media: it joins the viewer's session (an
@@ -53,8 +58,9 @@ export function respondSegmented(
   if (body == null || ctx.status < 200 || ctx.status > 299 || ctx.method === 'HEAD') return kind === 'listed' ? progressive() : done();
   // Most segment requests are plain files: the playlists next to them tell what they are.
   const served = seg.index.fromServed(path);
-  const file = body instanceof fs.ReadStream && typeof body.path === 'string' ? body.path : null;
-  if (served === null && file === null && kind === 'listed') return progressive();
+  // An `.mp4` is a segment only when a playlist lists it: a served one, or one beside it that
+  // the index has already read. Progressive files (most `.mp4`s) cost no directory read.
+  if (kind === 'listed' && served === null && (file === null || !seg.index.listsIn(file))) return progressive();
   return placeAndFinish(ctx, state, runtime, served, file, kind, viewer, done, progressive);
 }
 

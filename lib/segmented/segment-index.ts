@@ -16,6 +16,8 @@ interface DirTables {
   checkedAt: number;
   readAt: number;
   tables: Promise<SegmentTable[]>;
+  /** Whether the last read found a playlist listing anything (known once it resolved). */
+  lists: boolean;
 }
 
 /**
@@ -26,6 +28,8 @@ interface DirTables {
  */
 export class SegmentIndex {
   private readonly learned = new Map<string, SegmentTable>();
+  /** The version (size, mtime) of each served playlist file last learned, by URL path. */
+  private readonly learnedFrom = new Map<string, string>();
   private readonly dirs = new Map<string, DirTables>();
 
   constructor(private readonly clock: () => number = () => performance.now()) {}
@@ -37,6 +41,35 @@ export class SegmentIndex {
     if (table.size === 0) return;
     this.learned.set(urlPath, table);
     while (this.learned.size > MAX_LEARNED) this.learned.delete(this.learned.keys().next().value as string);
+  }
+
+  /**
+   * Remember a playlist file served at `urlPath`: read (at most {@link MAX_PLAYLIST_BYTES})
+   * and parsed again only when its size or mtime changed. Never rejects.
+   */
+  async learnFile(urlPath: string, file: string): Promise<void> {
+    try {
+      const st = await fs.stat(file);
+      const version = `${st.size}:${st.mtimeMs}:${file}`;
+      if (this.learnedFrom.get(urlPath) === version && this.learned.has(urlPath)) return;
+      const text = await readPrefix(file);
+      if (text === null) return;
+      this.learn(urlPath, text);
+      this.learnedFrom.delete(urlPath);
+      this.learnedFrom.set(urlPath, version);
+      while (this.learnedFrom.size > MAX_LEARNED) this.learnedFrom.delete(this.learnedFrom.keys().next().value as string);
+    } catch {
+      // A playlist that cannot be read teaches nothing; the disk index may still place its segments.
+    }
+  }
+
+  /**
+   * Whether the playlists of the file's directory have been read and list anything: a
+   * synchronous check, so an `.mp4` in a directory without playlists (a progressive file)
+   * costs no directory read.
+   */
+  listsIn(file: string): boolean {
+    return this.dirs.get(path.dirname(path.resolve(file)))?.lists === true;
   }
 
   /** What the served playlists say of `urlPath`, newest first. */
@@ -75,6 +108,7 @@ export class SegmentIndex {
       cached.readAt = now;
       cached.checkedAt = now;
       cached.tables = readDir(dir);
+      void cached.tables.then((t) => (cached.lists = t.some((x) => x.size > 0)));
       return cached.tables;
     }
     if (cached && now - cached.checkedAt < RECHECK_MS) return cached.tables;
@@ -88,7 +122,8 @@ export class SegmentIndex {
       cached.checkedAt = now;
       return cached.tables;
     }
-    const entry: DirTables = { mtimeMs, checkedAt: now, readAt: now, tables: readDir(dir) };
+    const entry: DirTables = { mtimeMs, checkedAt: now, readAt: now, tables: readDir(dir), lists: false };
+    void entry.tables.then((t) => (entry.lists = t.some((x) => x.size > 0)));
     this.dirs.delete(dir);
     this.dirs.set(dir, entry);
     while (this.dirs.size > MAX_DIRS) this.dirs.delete(this.dirs.keys().next().value as string);

@@ -117,3 +117,29 @@ describe('bandwidth() for segmented requests that carry no media', () => {
     }
   }, 15_000);
 });
+
+describe('bandwidth() and .mp4 files', () => {
+  it('learns an init.mp4 from the playlist file it serves, and leaves other .mp4s progressive', async () => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'kb-init-'));
+    fs.mkdirSync(path.join(d, 'v'));
+    fs.writeFileSync(path.join(d, 'v', 'index.m3u8'), '#EXTM3U\n#EXT-X-MAP:URI="init.mp4"\n#EXTINF:4,\ns0.m4s\n');
+    fs.writeFileSync(path.join(d, 'v', 'init.mp4'), Buffer.alloc(800, 1));
+    fs.writeFileSync(path.join(d, 'movie.mp4'), Buffer.alloc(800, 1));
+    const s = await segmentedApp(d, '$URL[*], x, 200, 4');
+    try {
+      await timedGet(`${s.base}/movie.mp4?${cmcd('m')}`);
+      await timedGet(`${s.base}/v/index.m3u8?${cmcd('m')}`);
+      await timedGet(`${s.base}/v/init.mp4?${cmcd('m')}`);
+      const deadline = Date.now() + 2000;
+      while (s.records.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(s.records.map((r) => [r.url.split('?')[0], r.plan.segment?.kind ?? null, r.session.startsWith('v:')])).toEqual([
+        ['/movie.mp4', null, false],
+        ['/v/index.m3u8', 'playlist', true],
+        ['/v/init.mp4', 'init', true],
+      ]);
+    } finally {
+      await s.close();
+      fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
+});

@@ -24,7 +24,8 @@ export function viewerOf(ctx: Context, state: BandwidthState): { id: string; sou
  * The middleware's second half for HLS/DASH requests (docs/segmented.md): the session is the
  * viewer's; a playlist is learned as it is served; a media segment gets its duration from
  * the playlists, its `x` rate from size × 8 ÷ duration and its boost from the viewer's.
- * `progressive` handles an `.mp4` that no playlist lists.
+ * An `.mp4` comes here only when {@link mayBeListed}; `progressive` handles it when no
+ * playlist places it after all.
  */
 export function respondSegmented(
   ctx: Context,
@@ -53,15 +54,28 @@ export function respondSegmented(
     learn(seg.index, path, body);
     return done();
   }
-  // A missing file, an error page or a HEAD is no media: it joins the viewer's session (an
-  // `.mp4` only when a playlist lists it, which is not looked up for these), and no more.
-  if (body == null || ctx.status < 200 || ctx.status > 299 || ctx.method === 'HEAD') return kind === 'listed' ? progressive() : done();
+  // A missing file, an error page or a HEAD is no media: it joins the viewer's session, and no more.
+  if (!carriesMedia(ctx)) return done();
   // Most segment requests are plain files: the playlists next to them tell what they are.
-  const served = seg.index.fromServed(path);
-  // An `.mp4` is a segment only when a playlist lists it: a served one, or one beside it that
-  // the index has already read. Progressive files (most `.mp4`s) cost no directory read.
-  if (kind === 'listed' && served === null && (file === null || !seg.index.listsIn(file))) return progressive();
-  return placeAndFinish(ctx, state, runtime, served, file, kind, viewer, done, progressive);
+  return placeAndFinish(ctx, state, runtime, seg.index.fromServed(path), file, kind, viewer, done, progressive);
+}
+
+/**
+ * Whether an `.mp4` may be a segment (docs/segmented.md): a playlist served through the
+ * middleware lists it, or one beside it that the index has already read. A synchronous check,
+ * made before anything else, so a progressive `.mp4` (most of them) costs no directory read
+ * and no viewer lookup.
+ */
+export function mayBeListed(ctx: Context, state: BandwidthState, runtime: BandwidthRuntime): boolean {
+  const seg = runtime.segmented;
+  if (seg === null || !carriesMedia(ctx)) return false;
+  if (seg.index.fromServed(state.facts.path) !== null) return true;
+  const body: unknown = ctx.body;
+  return body instanceof fs.ReadStream && typeof body.path === 'string' && seg.index.listsIn(body.path);
+}
+
+function carriesMedia(ctx: Context): boolean {
+  return ctx.body != null && ctx.status >= 200 && ctx.status <= 299 && ctx.method !== 'HEAD';
 }
 
 async function placeAndFinish(

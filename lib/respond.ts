@@ -15,7 +15,7 @@ import { observeResponse } from './observe/observe-response';
 import { withEncodingRate } from './policy/resolve-plan';
 import { sessionKey, viewerSessionKey } from './session-key';
 import type { SessionKey } from './meter/flow';
-import { respondSegmented, viewerOf } from './respond-segmented';
+import { mayBeListed, respondSegmented, viewerOf } from './respond-segmented';
 import { segmentedKind } from './segmented/segment-kind';
 import type { ByteRange, MediaInfo } from './types';
 
@@ -35,7 +35,7 @@ type FileStream = fs.ReadStream & { path: string; start?: number; end?: number }
 export function respond(ctx: Context, state: BandwidthState, runtime: BandwidthRuntime): Promise<void> | undefined {
   // HLS and DASH (docs/segmented.md): playlists, init and media segments, paced per viewer.
   const segmented = runtime.segmented === null ? null : segmentedKind(state.facts.path);
-  if (segmented !== null) {
+  if (segmented !== null && (segmented !== 'listed' || mayBeListed(ctx, state, runtime))) {
     return respondSegmented(ctx, state, runtime, segmented, (session) => finish(ctx, state, runtime, [], session), () => progressive(ctx, state, runtime));
   }
   return progressive(ctx, state, runtime);

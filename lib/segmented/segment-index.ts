@@ -69,17 +69,14 @@ export class SegmentIndex {
    * costs no directory read.
    */
   listsIn(file: string): boolean {
-    return this.dirs.get(path.dirname(path.resolve(file)))?.lists === true;
+    return this.dirs.size > 0 && this.dirs.get(path.dirname(path.resolve(file)))?.lists === true;
   }
 
-  /** What the served playlists say of `urlPath`, newest first. */
+  /** What the served playlists say of `urlPath`; the newest one wins. */
   fromServed(urlPath: string): SegmentEntry | null {
-    const tables = [...this.learned.values()];
-    for (let i = tables.length - 1; i >= 0; i--) {
-      const hit = (tables[i] as SegmentTable).find(urlPath);
-      if (hit) return hit;
-    }
-    return null;
+    let hit: SegmentEntry | null = null;
+    for (const t of this.learned.values()) hit = t.find(urlPath) ?? hit;
+    return hit;
   }
 
   /** What the playlists in the file's directory say of it; null when none lists it. */

@@ -10,7 +10,8 @@
 #
 # Every rendition has a keyframe every 2 s, so segments are exactly 2 s long, and a steady
 # bitrate (CBR-like x264 settings), so a segment's size × 8 ÷ 2 s is close to BANDWIDTH.
-# The outputs have bit-exact flags on and metadata off.
+# The outputs have bit-exact flags on, metadata off and one encoder thread, so re-running the
+# script gives the same files on the same ffmpeg build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v ffmpeg >/dev/null || { echo "make-hls-fixtures: ffmpeg not found (apt-get install -y ffmpeg)" >&2; exit 1; }
@@ -20,7 +21,7 @@ common=(-hide_banner -loglevel error -y)
 clean=(-map_metadata -1 -fflags +bitexact -flags +bitexact)
 video=(-f lavfi -i "testsrc=size=480x270:rate=15:duration=${seconds}")
 audio=(-f lavfi -i "sine=frequency=440:beep_factor=4:sample_rate=44100:duration=${seconds}")
-x264=(-c:v libx264 -preset veryfast -profile:v main -pix_fmt yuv420p -g 30 -keyint_min 30 -sc_threshold 0 -x264-params bitexact=1:nal-hrd=cbr)
+x264=(-threads 1 -c:v libx264 -preset veryfast -profile:v main -pix_fmt yuv420p -g 30 -keyint_min 30 -sc_threshold 0 -x264-params bitexact=1:nal-hrd=cbr)
 aac=(-c:a aac -ac 1 -b:a 24k)
 
 # The ladder: 160x90 @ 40 kbit/s, 320x180 @ 150 kbit/s, 480x270 @ 300 kbit/s, each with its

@@ -4,7 +4,7 @@ import type { BandwidthState } from './middleware';
 import type { BandwidthRuntime } from './runtime';
 import type { SessionKey } from './meter/flow';
 import { MAX_PLAYLIST_BYTES, type SegmentEntry } from './segmented/segment-entry';
-import { mediaSeconds, segmentPlan } from './segmented/segment-plan';
+import { mediaSeconds, pacedSeconds, segmentPlan, spreadPlan } from './segmented/segment-plan';
 import { viewerKey, type ViewerSource } from './segmented/viewer-key';
 import { viewerSessionKey } from './session-key';
 import type { SegmentFacts } from './types';
@@ -101,8 +101,12 @@ async function placeAndFinish(
   const duration = entry?.kind === 'media' ? entry.duration : null;
   const seq = entry?.kind === 'media' ? entry.seq : null;
   const plan = state.plan;
-  const boosted = plan.throttle ? seg.viewers.boosted(`${plan.vhost}\n${viewer.id}`, seq, mediaSeconds(plan, duration, size), plan.boostSeconds) : 0;
+  const key = `${plan.vhost}\n${viewer.id}`;
+  const boosted = plan.throttle ? seg.viewers.boosted(key, seq, mediaSeconds(plan, duration, size), plan.boostSeconds) : 0;
   setSegment(state, { kind: 'media', duration, seq, boosted, ...facts }, size);
+  // The viewer is paced, not each request: a segment asked for before the previous one is
+  // due is spread to end after it.
+  if (state.plan.throttle) state.plan = spreadPlan(state.plan, size, seg.viewers.spread(key, seq, pacedSeconds(state.plan, size)));
   return done();
 }
 

@@ -32,3 +32,27 @@ export function mediaSeconds(plan: Plan, duration: number | null, size: number |
   if (size === null || plan.bandwidth === null || plan.bandwidth <= 0) return 0;
   return size / plan.bandwidth;
 }
+
+/**
+ * A segment's plan slowed so that its paced bytes take `seconds` (docs/segmented.md: a
+ * viewer's segments follow one another, so one fetched ahead shares the viewer's pace rather
+ * than adding to it). Never faster than the plan; unchanged without BT or a size.
+ *
+ * @example
+ * ```ts
+ * spreadPlan(plan, 50_000, 2.67); // plan.rate 37,500 → 18,727 B/s (the bytes after the boost)
+ * ```
+ */
+export function spreadPlan(plan: Plan, size: number | null, seconds: number): Plan {
+  if (!plan.throttle || plan.rate === null || plan.rate <= 0 || size === null || !(seconds > 0)) return plan;
+  const paced = size - plan.boostBytes;
+  if (paced <= 0) return plan;
+  const rate = paced / seconds;
+  return rate < plan.rate ? Object.freeze({ ...plan, rate }) : plan;
+}
+
+/** Seconds the paced part of a segment takes at its plan's own rate (0 without BT or a size). */
+export function pacedSeconds(plan: Plan, size: number | null): number {
+  if (!plan.throttle || plan.rate === null || plan.rate <= 0 || size === null) return 0;
+  return Math.max(0, size - plan.boostBytes) / plan.rate;
+}

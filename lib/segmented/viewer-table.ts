@@ -11,6 +11,10 @@ interface Viewer {
   partialSeq: number;
   partial: number;
   lastSeen: number;
+  /** The newest number paced, when its first request started pacing, and when the last paced byte of the viewer is due (ms). */
+  pacedSeq: number;
+  pacedStart: number;
+  pacedDue: number;
 }
 
 /**
@@ -86,7 +90,7 @@ export class ViewerTable {
       fraction = s <= v.fullThrough ? 1 : s === v.partialSeq ? v.partial : 0;
     } else {
       // The next segment, or a seek (anything else), which starts a new boost.
-      if (!v || s !== v.lastSeq + 1) v = { lastSeq: s - 1, used: 0, fullThrough: s - 1, partialSeq: -1, partial: 0, lastSeen: now };
+      if (!v || s !== v.lastSeq + 1) v = { lastSeq: s - 1, used: 0, fullThrough: s - 1, partialSeq: -1, partial: 0, lastSeen: now, pacedSeq: -Infinity, pacedStart: now, pacedDue: now };
       const before = v.used;
       v.used = before + duration;
       v.lastSeq = s;
@@ -102,6 +106,31 @@ export class ViewerTable {
     while (this.viewers.size > this.max) this.viewers.delete(this.viewers.keys().next().value as string);
     this.arm();
     return fraction;
+  }
+
+  /**
+   * How long the paced part of a segment should take, in seconds, so that a viewer's
+   * segments follow one another (docs/segmented.md): `seconds` (its own pace) when the
+   * viewer has nothing else due, longer when the segment was asked for before the previous
+   * number is due (a player that fetches ahead, ffmpeg's parallel reads). Segments of the same
+   * number (the audio beside the video, another rendition) are paced side by side. Call after
+   * {@link boosted} for the same segment.
+   */
+  spread(key: string, seq: number | null, seconds: number): number {
+    const v = this.viewers.get(key);
+    if (!v || !(seconds >= 0)) return seconds;
+    const now = this.clock();
+    const s = seq ?? v.lastSeq;
+    let start: number;
+    if (s === v.pacedSeq) start = v.pacedStart;
+    else if (s > v.pacedSeq) {
+      start = Math.max(now, v.pacedDue);
+      v.pacedSeq = s;
+      v.pacedStart = start;
+    } else return seconds; // a number behind the newest: out of step, paced on its own
+    const due = Math.max(start, now) + seconds * 1000;
+    v.pacedDue = Math.max(v.pacedDue, due);
+    return (due - now) / 1000;
   }
 
   /** Forget viewers idle for `idleMs` (the oldest first; stops at the first fresh one). */

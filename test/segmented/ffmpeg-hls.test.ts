@@ -23,10 +23,10 @@ describeWithTools({ ffmpeg: 'ffmpeg' }, 'ffmpeg reads the master playlist over H
     process.stdout.write(`segmented: ffmpeg read the ladder in ${seconds.toFixed(2)} s\n`);
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    // 12 s of media, 4 s of boost, the rest paced at 150 %: 8 ÷ 1.5 = 5.3 s one segment at a
-    // time. ffmpeg opens the next segment while it reads one (`http_multiple`), and BT paces
-    // each response, so it reads two at once: about 2.7 s. Unthrottled it takes ~0.2 s.
-    expect(seconds).toBeGreaterThan(2.4);
+    // 12 s of media, 4 s of boost, the rest paced at 150 %: 8 ÷ 1.5 = 5.3 s. ffmpeg opens the
+    // next segment while it reads one (`http_multiple`); the viewer's pace still holds, so
+    // reading ahead does not make it faster. Unthrottled it takes ~0.2 s.
+    expect(seconds).toBeGreaterThan(5);
     expect(seconds).toBeLessThan(30);
   }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { mediaSeconds, segmentPlan } from '../../lib/segmented/segment-plan';
+import { mediaSeconds, pacedSeconds, segmentPlan, spreadPlan } from '../../lib/segmented/segment-plan';
 import { segmentedKind } from '../../lib/segmented/segment-kind';
 import type { Plan, SegmentFacts } from '../../lib/types';
 
@@ -23,6 +23,27 @@ describe('segmentPlan', () => {
     expect(out.segment).toEqual(f);
     expect(Object.isFrozen(out)).toBe(true);
   });
+});
+
+describe('spreadPlan and pacedSeconds', () => {
+  const paced = segmentPlan(plan(), facts({ boosted: 0.5 }), 50_000); // 25,000 B boost, 37,500 B/s
+  it.each([
+    ['its own pace keeps the rate', paced, 50_000, 25_000 / 37_500, 37_500],
+    ['twice as long halves the rate of the paced bytes', paced, 50_000, (2 * 25_000) / 37_500, 18_750],
+    ['never faster than the plan', paced, 50_000, 0.1, 37_500],
+    ['no size: unchanged', paced, null, 10, 37_500],
+    ['no BT: unchanged', segmentPlan(plan(), facts({ kind: 'init' }), 1000), 1000, 10, null],
+  ])('%s', (_name, p, size, seconds, rate) => {
+    const out = spreadPlan(p, size, seconds);
+    if (rate === null) expect(out).toBe(p);
+    else expect(out.rate).toBeCloseTo(rate, 6);
+  });
+
+  it.each([
+    [paced, 50_000, 25_000 / 37_500],
+    [paced, null, 0],
+    [segmentPlan(plan(), facts({ kind: 'playlist' }), 100), 100, 0],
+  ])('pacedSeconds %#', (p, size, want) => expect(pacedSeconds(p, size)).toBeCloseTo(want, 9));
 });
 
 describe('mediaSeconds', () => {

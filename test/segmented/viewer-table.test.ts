@@ -27,6 +27,32 @@ describe('ViewerTable', () => {
     t.close();
   });
 
+  describe('spread: a viewer is paced, not each request', () => {
+    // Each step: [ms since the start, seq, seconds at its own pace] → the seconds it should take.
+    it.each([
+      ['one after another: each at its own pace', [[0, 2, 1], [1000, 3, 1], [2000, 4, 1]], [1, 1, 1]],
+      ['fetched ahead: ends a pace after the one before', [[0, 2, 1], [100, 3, 1], [200, 4, 1]], [1, 1.9, 2.8]],
+      ['after a pause: its own pace again', [[0, 2, 1], [5000, 3, 1]], [1, 1]],
+      ['the same number (audio beside video): side by side', [[0, 2, 1], [0, 2, 0.5], [1000, 3, 1], [1000, 3, 0.5]], [1, 0.5, 1, 0.5]],
+      ['the same number later (another rendition): from now', [[0, 2, 1], [600, 2, 1]], [1, 1]],
+      ['a number behind the newest: its own pace', [[0, 3, 1], [0, 4, 1], [0, 2, 1]], [1, 2, 1]],
+    ] as const)('%s', (_name, steps, want) => {
+      let now = 0;
+      const t = new ViewerTable({ clock: () => now });
+      const got = steps.map(([at, seq, secs]) => {
+        now = at;
+        t.boosted('v', seq, 2, 0);
+        return Math.round(t.spread('v', seq, secs) * 1000) / 1000;
+      });
+      expect(got).toEqual(want);
+      t.close();
+    });
+
+    it('gives an unknown viewer its own pace', () => {
+      expect(new ViewerTable().spread('nobody', 3, 1.5)).toBe(1.5);
+    });
+  });
+
   it('keeps viewers apart', () => {
     const { t } = table();
     expect([t.boosted('a', 0, 4, 4), t.boosted('a', 1, 4, 4), t.boosted('b', 0, 4, 4), t.boosted('b', 1, 4, 4)]).toEqual([1, 0, 1, 0]);

@@ -35,7 +35,7 @@ export interface ViewerTableOptions {
 }
 
 /** About what one remembered viewer costs in heap (key, state, map entry); measured in test/segmented/viewer-memory.test.ts. */
-export const BYTES_PER_VIEWER = 380;
+export const BYTES_PER_VIEWER = 400;
 
 /**
  * Per-viewer boost in seconds of media (docs/segmented.md). A viewer's first `boost`

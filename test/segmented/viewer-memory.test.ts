@@ -29,7 +29,7 @@ describe('10,000 viewers', () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('grows the heap by a bounded amount that returns after the idle time', async () => {
+  it('holds a bounded amount of heap per viewer, freed after the idle time', async () => {
     let offset = 0;
     const s = await segmentedApp(dir, '$URL[/v/*], x, 150, 4', { viewer: { param: 'token' }, segmented: { idleSeconds: 30 }, clock: () => performance.now() + offset });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
@@ -54,15 +54,17 @@ describe('10,000 viewers', () => {
       const before = heap();
       await round(0);
       expect(viewers.size).toBe(N);
-      const grown = heap() - before;
+      const full = heap();
       offset += 31_000;
       viewers.sweep();
       expect(viewers.size).toBe(0);
-      const after = heap() - before;
-      process.stdout.write(`segmented: 10,000 viewers: heap +${(grown / 1e6).toFixed(2)} MB (${Math.round(grown / N)} B each), after idle +${(after / 1e6).toFixed(2)} MB\n`);
-      expect(grown).toBeGreaterThan(N * 50);
-      expect(grown).toBeLessThan(N * BYTES_PER_VIEWER * 3);
-      expect(after).toBeLessThan(grown / 5);
+      const empty = heap();
+      // What forgetting them frees, measured across the sweep alone: other tests in the same
+      // worker may free their own memory while the round runs, so `full - before` is only shown.
+      const freed = full - empty;
+      process.stdout.write(`segmented: 10,000 viewers: heap +${((full - before) / 1e6).toFixed(2)} MB over the round, ${(freed / 1e6).toFixed(2)} MB (${Math.round(freed / N)} B each) freed after the idle time, ${((empty - before) / 1e6).toFixed(2)} MB left\n`);
+      expect(freed).toBeGreaterThan(N * 100);
+      expect(freed).toBeLessThan(N * BYTES_PER_VIEWER * 3);
     } finally {
       agent.destroy();
       await s.close();

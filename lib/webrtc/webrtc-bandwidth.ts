@@ -77,10 +77,12 @@ export function webrtcBandwidth(opts: WebrtcBandwidthOptions = {}): (ctx: Contex
     ctx.state.webrtcBandwidth = state;
 
     const request = ctx.request as typeof ctx.request & { body?: unknown };
+    // A string body is an SDP only when it says so: a text body parser's string is not edited.
+    const rawRequest = Boolean(ctx.is('application/sdp'));
     if (request.body === undefined && read && ctx.is('application/json', 'application/sdp')) request.body = await parseBody(ctx);
     if (plan && request.body !== undefined) {
       try {
-        request.body = edit(request.body, plan, state, false);
+        request.body = edit(request.body, rawRequest, plan, state, false);
       } catch (err) {
         if (err instanceof SdpError) ctx.throw(400, err.message, { code: err.code, reason: err.reason, line: err.line });
         throw err;
@@ -90,11 +92,12 @@ export function webrtcBandwidth(opts: WebrtcBandwidthOptions = {}): (ctx: Contex
     await next();
 
     const body: unknown = ctx.body;
-    if (typeof body === 'string' ? ctx.response.is('application/sdp') !== false : isDescribed(body)) {
+    const rawResponse = typeof body === 'string' && Boolean(ctx.response.is('application/sdp'));
+    if (rawResponse || isDescribed(body)) {
       // A malformed SDP the app itself wrote throws here (a 500): better than a half-edit.
       const status = ctx.status;
       const type = ctx.response.get('Content-Type');
-      const edited = plan ? edit(body, plan, state, field) : field !== false && isDescribed(body) ? { ...body, [field]: null } : body;
+      const edited = plan ? edit(body, rawResponse, plan, state, field) : field !== false && isDescribed(body) ? { ...body, [field]: null } : body;
       if (edited !== body) {
         ctx.body = edited;
         // Replacing the body resets what Koa inferred: keep what the app chose.
@@ -115,10 +118,9 @@ async function parseBody(ctx: Context): Promise<unknown> {
   }
 }
 
-/** Edits a raw SDP string or an object's `sdp`; other bodies pass through. Never mutates. */
-function edit(body: unknown, plan: SdpBandwidthPlan, state: WebrtcBandwidthState, field: string | false): unknown {
-  if (typeof body === 'string') {
-    if (!body.startsWith('v=')) return body;
+/** Edits an `application/sdp` string or an object's `sdp`; other bodies pass through. Never mutates. */
+function edit(body: unknown, raw: boolean, plan: SdpBandwidthPlan, state: WebrtcBandwidthState, field: string | false): unknown {
+  if (raw && typeof body === 'string') {
     const shaped = shapeSdp(body, plan);
     state.parameters = shaped.parameters;
     return shaped.sdp;

@@ -16,9 +16,12 @@ const OFFER = fixture('chromium-offer.sdp');
 const ANSWER = fixture('chromium-answer.sdp');
 
 /** A signalling app: each route echoes the description it got, as a relay to the other peer would. */
-function signallingApp(opts?: WebrtcBandwidthOptions): { app: Koa; seen: { body: unknown; state: WebrtcBandwidthState }[] } {
+function signallingApp(opts?: WebrtcBandwidthOptions): { app: Koa; seen: { body: unknown; state: WebrtcBandwidthState }[]; errors: (Error & { code?: string; status?: number })[] } {
   const app = new Koa();
   const seen: { body: unknown; state: WebrtcBandwidthState }[] = [];
+  // Collected rather than printed: the tests that expect one look at them.
+  const errors: (Error & { code?: string; status?: number })[] = [];
+  app.on('error', (err: Error) => errors.push(err));
   app.use(bandwidth({ config }));
   const router = new Router();
   const relay = (ctx: Koa.Context): void => {
@@ -44,7 +47,7 @@ function signallingApp(opts?: WebrtcBandwidthOptions): { app: Koa; seen: { body:
     ctx.body = { type: 'answer', sdp: 'v=0\r\nm=video\r\n' };
   });
   app.use(router.routes());
-  return { app, seen };
+  return { app, seen, errors };
 }
 
 const post = (app: Koa, path: string, body: object | string, headers: Record<string, string> = {}) =>
@@ -201,6 +204,59 @@ describe('webrtcBandwidth()', () => {
       const { app } = signallingApp();
       const res = await post(app, '/free/call', { type: 'offer', sdp: 'garbage' }).expect(200);
       expect(res.body.sdp).toBe('garbage');
+    });
+
+    it.each<[string, string, string]>([
+      ['an application/sdp body that is not SDP', 'application/sdp', '<html></html>'],
+      ['an application/sdp body with a charset and a bad m= line', 'application/sdp; charset=utf-8', 'v=0\r\nm=video\r\n'],
+      ['an SDP over 256 Ki characters', 'application/json', JSON.stringify({ type: 'offer', sdp: `v=0\r\n${'a=x\r\n'.repeat(60_000)}` })],
+    ])('answers %s with a 400', async (_what, type, body) => {
+      const { app, seen } = signallingApp();
+      const res = await request(app.callback()).post('/call?bw=300').set('Host', 'a.test').type(type).send(body).expect(400);
+      expect(res.text).toMatch(/malformed SDP/);
+      expect(seen).toHaveLength(0);
+    });
+
+    it('leaves a string that a text body parser set alone (it is not said to be SDP)', async () => {
+      const app = new Koa();
+      app.use(bandwidth({ config }));
+      app.use(async (ctx, next) => {
+        (ctx.request as { body?: unknown }).body = OFFER;
+        await next();
+      });
+      app.use(webrtcBandwidth());
+      app.use((ctx) => {
+        ctx.type = 'text/plain';
+        ctx.body = (ctx.request as { body?: unknown }).body;
+      });
+      const res = await request(app.callback()).post('/call?bw=300').set('Host', 'a.test').type('text/plain').send('x').expect(200);
+      expect(res.text).toBe(OFFER);
+    });
+
+    it('survives a client that goes away mid-body: the handler never runs, the server still answers', async () => {
+      const { app, seen, errors } = signallingApp();
+      const server = http.createServer(app.callback()).listen(0, '127.0.0.1');
+      try {
+        await new Promise((r) => server.once('listening', r));
+        const { port } = server.address() as AddressInfo;
+        await new Promise<void>((resolve) => {
+          const req = http.request({ port, host: '127.0.0.1', method: 'POST', path: '/call?bw=300', headers: { Host: 'a.test', 'Content-Type': 'application/json', 'Content-Length': '5000' } });
+          req.on('error', () => resolve());
+          req.write('{"type":"offer","sdp":"v=0', () => setTimeout(() => req.destroy(), 50));
+          req.on('close', () => resolve());
+        });
+        const res = await request(server).post('/call?bw=300').set('Host', 'a.test').send({ type: 'answer', sdp: ANSWER }).expect(200);
+        expect(bandwidthLines(res.body.sdp)[1]).toEqual(['b=AS:270', 'b=TIAS:270000']);
+        expect(seen).toHaveLength(1);
+        // Only the abort itself is reported (as a 400 that could not be sent, or the parser's
+        // error for the cut request), nothing from the helper.
+        const reported = errors.map((e) => String(e.status ?? e.code ?? e.message));
+        expect(reported.length).toBeGreaterThan(0);
+        for (const r of reported) expect(r).toMatch(/^(400|HPE_|ECONNRESET|Parse Error)/);
+      } finally {
+        server.closeAllConnections();
+        server.close();
+      }
     });
 
     it('answers bad JSON with a 400', async () => {

@@ -79,7 +79,8 @@ export function webrtcBandwidth(opts: WebrtcBandwidthOptions = {}): (ctx: Contex
     const request = ctx.request as typeof ctx.request & { body?: unknown };
     // A string body is an SDP only when it says so: a text body parser's string is not edited.
     const rawRequest = Boolean(ctx.is('application/sdp'));
-    if (request.body === undefined && read && ctx.is('application/json', 'application/sdp')) request.body = await parseBody(ctx);
+    // A stream something else already read to its end would never end again: leave it be.
+    if (request.body === undefined && read && !ctx.req.readableEnded && ctx.is('application/json', 'application/sdp')) request.body = await parseBody(ctx);
     if (plan && request.body !== undefined) {
       try {
         request.body = edit(request.body, rawRequest, plan, state, false);

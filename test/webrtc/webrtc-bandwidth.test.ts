@@ -259,6 +259,21 @@ describe('webrtcBandwidth()', () => {
       }
     });
 
+    it('does not wait for a body that something before it already read', async () => {
+      const app = new Koa();
+      app.use(bandwidth({ config }));
+      app.use(async (ctx, next) => {
+        for await (const _chunk of ctx.req) void _chunk; // read, but no ctx.request.body set
+        await next();
+      });
+      app.use(webrtcBandwidth());
+      app.use((ctx) => {
+        ctx.body = { seen: (ctx.request as { body?: unknown }).body ?? 'nothing' };
+      });
+      const res = await request(app.callback()).post('/call?bw=300').set('Host', 'a.test').send({ type: 'offer', sdp: OFFER }).timeout(5000).expect(200);
+      expect(res.body).toEqual({ seen: 'nothing' });
+    });
+
     it('answers bad JSON with a 400', async () => {
       const { app, seen } = signallingApp();
       await request(app.callback()).post('/call?bw=300').set('Host', 'a.test').type('application/json').send('{"sdp": ').expect(400);

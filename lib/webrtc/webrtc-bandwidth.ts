@@ -62,9 +62,10 @@ export function webrtcBandwidth(opts: WebrtcBandwidthOptions = {}): (ctx: Contex
   if (opts === null || typeof opts !== 'object') throw new OptionError('webrtcBandwidth', 'an object { shares?, rtcp?, field?, readBody? }', opts);
   for (const k of Object.keys(opts)) if (!['shares', 'rtcp', 'field', 'readBody'].includes(k)) throw new OptionError(`webrtcBandwidth.${k}`, 'one of shares, rtcp, field, readBody', (opts as Record<string, unknown>)[k]);
   const extra: Omit<SdpBandwidthPlan, 'bitsPerSecond'> = {};
-  if (opts.shares !== undefined) extra.shares = opts.shares;
-  if (opts.rtcp !== undefined) extra.rtcp = opts.rtcp;
-  checkSdpPlan({ bitsPerSecond: 1, ...extra }, 'webrtcBandwidth');
+  // Checked once, and kept as the checked copy: a later change to the caller's object does nothing.
+  const checked = checkSdpPlan({ bitsPerSecond: 1, ...(opts.shares !== undefined ? { shares: opts.shares } : {}), ...(opts.rtcp !== undefined ? { rtcp: opts.rtcp } : {}) }, 'webrtcBandwidth');
+  extra.shares = { audio: checked.audio, video: checked.video };
+  if (checked.rtcp) extra.rtcp = checked.rtcp;
   const field = opts.field ?? 'bandwidth';
   if (field !== false && (typeof field !== 'string' || field === '' || field === 'sdp')) throw new OptionError('webrtcBandwidth.field', "a non-empty key other than 'sdp', or false", field);
   const read = opts.readBody ?? true;

@@ -106,7 +106,7 @@ describe('webrtcBandwidth()', () => {
     expect(bandwidthLines((body as { sdp: string }).sdp)).toEqual([['b=AS:30', 'b=TIAS:30000'], ['b=AS:270', 'b=TIAS:270000']]);
     // The request body keeps its own keys: the parameters go to the response only.
     expect(body).not.toHaveProperty('bandwidth');
-    expect(state.plan).toEqual({ bitsPerSecond: 300_000 });
+    expect(state.plan).toEqual({ bitsPerSecond: 300_000, shares: { audio: 1, video: 9 } });
     expect(state.parameters.map((p) => p.maxBitrate)).toEqual([30_000, 270_000]);
   });
 
@@ -139,6 +139,16 @@ describe('webrtcBandwidth()', () => {
         ['b=AS:100', 'b=TIAS:100000', 'b=RS:1000', 'b=RR:2000'],
         ['b=AS:400', 'b=TIAS:400000', 'b=RS:4000', 'b=RR:8000'],
       ]);
+    });
+
+    it('keeps its own copy of the options: changing them afterwards does nothing', async () => {
+      const opts = { shares: { audio: 1, video: 4 } };
+      const copy = structuredClone(opts);
+      const { app } = signallingApp(opts);
+      expect(opts).toEqual(copy);
+      opts.shares.audio = -5;
+      const res = await post(app, '/call?bw=500', { type: 'answer', sdp: ANSWER }).expect(200);
+      expect(bandwidthLines(res.body.sdp)).toEqual([['b=AS:100', 'b=TIAS:100000'], ['b=AS:400', 'b=TIAS:400000']]);
     });
 
     it('field: a key of its own, or none', async () => {

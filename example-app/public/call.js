@@ -76,12 +76,21 @@
     await receiver.setLocalDescription(answer);
     // The answer's b= lines are what limit the sender: they describe what the receiver takes.
     const sentAnswer = await signal(url, answer);
-    await sender.setRemoteDescription({ type: sentAnswer.type, sdp: sentAnswer.sdp });
-
     const plan = sentAnswer.bandwidth;
+    const via = $('via').value;
+    if (via === 'parameters') {
+      // The other way to the same limit: the answer as the browser wrote it, and the route's
+      // maxBitrate values on the sender's encodings.
+      await sender.setRemoteDescription({ type: answer.type, sdp: answer.sdp });
+      await applyParameters(sender, plan);
+    } else {
+      await sender.setRemoteDescription({ type: sentAnswer.type, sdp: sentAnswer.sdp });
+    }
+
     const video = plan && plan.sections.find(function (s) { return s.kind === 'video'; });
     call = {
       url: url,
+      via: via,
       sender: sender,
       receiver: receiver,
       stream: stream,
@@ -101,6 +110,23 @@
       : 'bandwidth: null (no plan: the SDP is as the browser wrote it)';
     $('status').textContent = (plan ? 'plan ' + formatRate(plan.maxBitrate / 8) : 'no plan: not limited') + ' via ' + url;
     call.timer = window.setInterval(sample.bind(null, call), SAMPLE_MS);
+  }
+
+  /** Set each section's maxBitrate on the sender of that mid (RTCRtpSender.setParameters). */
+  async function applyParameters(pc, plan) {
+    if (!plan) return;
+    const transceivers = pc.getTransceivers();
+    for (const section of plan.sections) {
+      const t = transceivers.find(function (x) { return x.mid === section.mid; });
+      if (!t) continue;
+      const params = t.sender.getParameters();
+      if (!params.encodings || params.encodings.length === 0) continue;
+      params.encodings.forEach(function (e, i) {
+        const given = section.encodings[i];
+        e.maxBitrate = given ? given.maxBitrate : Math.floor(section.maxBitrate / params.encodings.length);
+      });
+      await t.sender.setParameters(params);
+    }
   }
 
   /** One getStats() sample of the sender's video: payload and header bytes, and when. */

@@ -80,6 +80,7 @@ export function allocate(media: readonly MediaSection[], plan: CheckedSdpPlan): 
     if (!isShaped(s)) return null;
     const kind = s.kind as 'audio' | 'video';
     if (weight[kind] === 0) return null;
-    return Math.floor((plan.bitsPerSecond * weight[kind]) / total / count[kind]);
+    // At least 1 bit/s: a 0 would read as "no limit" in b=AS and in maxBitrate alike.
+    return Math.max(1, Math.floor((plan.bitsPerSecond * weight[kind]) / total / count[kind]));
   });
 }

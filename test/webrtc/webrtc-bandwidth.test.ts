@@ -6,11 +6,11 @@ import request from 'supertest';
 import { bandwidth, route, webrtcBandwidth, OptionError, type WebrtcBandwidthOptions, type WebrtcBandwidthState } from '../../lib/index';
 import { bandwidthLines, fixture } from './sdp-text';
 
-// One vhost: free users 500 kbps, the VIP header no limit, /rooms/* 2 Mbps; the rest of the
+// One vhost: free users 500 kbps, the VIP header no limit, a rule of 0, /rooms/* 2 Mbps; the rest of the
 // requests match no rule (no BT) unless the query (?bw=, kbps) or a route gives a rate.
 const config = {
   defaults: { throttling: true, queryString: true, params: { bandwidth: 'bw', ratio: 'r' } },
-  vhosts: [{ name: 'a.test', rules: ['$HEADER[x-plan: free], 500', '$HEADER[x-plan: vip], no', '$URL[/rooms/*], 2000'] }],
+  vhosts: [{ name: 'a.test', rules: ['$HEADER[x-plan: free], 500', '$HEADER[x-plan: vip], no', '$HEADER[x-plan: zero], 0', '$URL[/rooms/*], 2000'] }],
 };
 const OFFER = fixture('chromium-offer.sdp');
 const ANSWER = fixture('chromium-answer.sdp');
@@ -93,7 +93,7 @@ describe('webrtcBandwidth()', () => {
 
   it('keeps a zero rate a limit: 1 kbps, never b=AS:0 (which browsers read as none)', async () => {
     const { app } = signallingApp();
-    const res = await post(app, '/rooms/call?bw=0', { type: 'answer', sdp: ANSWER }).expect(200);
+    const res = await post(app, '/rooms/call', { type: 'answer', sdp: ANSWER }, { 'x-plan': 'zero' }).expect(200);
     expect(bandwidthLines(res.body.sdp)).toEqual([['b=AS:1', 'b=TIAS:100'], ['b=AS:1', 'b=TIAS:900']]);
     expect(res.body.bandwidth.maxBitrate).toBe(1000);
   });

@@ -163,10 +163,11 @@ describeWithTools({ chromium: 'chromium', ffmpeg: 'ffmpeg' }, 'the call page in 
     expect(call.sentOffer).toBe(call.offer);
     expect(call.sentAnswer).toBe(call.answer);
     expect(call.plan).toBeNull();
-    // Not held to the 300 kbps the query asked for: well past it. (Unlimited, the sender
-    // reaches 1.6-1.7 Mbps, but only 600 kbps, Chromium's default ceiling for 320×240, when
-    // it has not yet moved up from the size it starts at: so the bound is not higher.)
-    expect(rate.kbps).toBeGreaterThan(300 * 1.5);
+    // Not held to the 300 kbps (+10 %) the query asked for. The byte-for-byte SDP above is the
+    // proof the helper set nothing; this checks the sender agrees. (Unlimited, it reached
+    // 1.6-1.7 Mbps in most runs, 601 kbps in one: Chromium's default ceiling for the 320×240
+    // it starts at, before it moves up. A CPU-starved machine may stay lower still.)
+    expect(rate.kbps).toBeGreaterThan(300 * 1.1);
   }, 60000);
 
   it('captures a simulcast offer (fixtures only when KB_CAPTURE_SDP is set)', async () => {

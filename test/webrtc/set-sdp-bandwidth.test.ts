@@ -197,6 +197,11 @@ describe('setSdpBandwidth', () => {
       expect(shapeSdp(text, P300).parameters[0]?.encodings).toEqual([{ rid: 'f', maxBitrate: 150_000 }, { rid: 'h', maxBitrate: 150_000 }]);
     });
 
+    it("reads the draft form older Firefox wrote, 'a=simulcast: send rid=…'", () => {
+      const text = sdp([...head, ...video(['a=rid:a send', 'a=rid:b send', 'a=simulcast: send rid=a;b'])]);
+      expect(shapeSdp(text, P300).parameters[0]?.encodings).toEqual([{ rid: 'a', maxBitrate: 150_000 }, { rid: 'b', maxBitrate: 150_000 }]);
+    });
+
     it('does not modify its input', () => {
       const input = FIREFOX_OFFER;
       const copy = `${input}`;

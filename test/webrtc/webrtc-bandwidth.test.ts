@@ -342,9 +342,11 @@ describe('webrtcBandwidth()', () => {
     });
 
     it("fails the request (500) rather than send a half-edited answer the app wrote badly", async () => {
-      const { app } = signallingApp();
-      app.silent = true;
-      await post(app, '/broken?bw=300', { type: 'offer', sdp: OFFER }).expect(500);
+      const { app, errors } = signallingApp();
+      const res = await post(app, '/broken?bw=300', { type: 'offer', sdp: OFFER }).expect(500);
+      expect(res.text).not.toContain('m=video');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ name: 'SdpError', code: 'ERR_BANDWIDTH_SDP', reason: 'bad-media', line: 2 });
     });
 
     it('passes other bodies through: a non-description JSON, an array, plain text', async () => {

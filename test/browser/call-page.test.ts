@@ -21,6 +21,8 @@ interface Sample {
   t: number;
   bytesSent: number;
   headerBytesSent: number;
+  /** The receiver's own outgoing video, when it sends one back. */
+  backBytesSent?: number;
 }
 interface CallView {
   url: string;
@@ -104,9 +106,10 @@ describeWithTools({ chromium: 'chromium', ffmpeg: 'ffmpeg' }, 'the call page in 
   });
 
   /** Start a call through `route` (with ?mybandwidth= when given), measure, hang up. */
-  async function runCall(routePath: string, kbps: string, via: 'sdp' | 'parameters' = 'sdp'): Promise<{ call: CallView; rate: ReturnType<typeof rateBetween> }> {
+  async function runCall(routePath: string, kbps: string, via: 'sdp' | 'parameters' = 'sdp', both = false): Promise<{ call: CallView; rate: ReturnType<typeof rateBetween> }> {
     await page.selectOption('#route', routePath);
     await page.selectOption('#via', via);
+    await page.setChecked('#both', both);
     await page.fill('#mybandwidth', kbps);
     await page.click('#start');
     await page.waitForFunction('(window.call && window.call.samples.length > 0) || window.callError', null, { timeout: 20000 });
@@ -119,7 +122,7 @@ describeWithTools({ chromium: 'chromium', ffmpeg: 'ffmpeg' }, 'the call page in 
     const call = (await page.evaluate('({ ...window.call, sender: undefined, receiver: undefined, stream: undefined })')) as CallView;
     await page.click('#hangup');
     const rate = rateBetween(call.samples, first + RAMP_MS, first + RAMP_MS + MEASURE_MS);
-    measured.push(`${call.url}${via === 'parameters' ? ' (setParameters)' : ''}: ${rate.kbps.toFixed(0)} kbps / ${rate.withHeaders.toFixed(0)} kbps over ${rate.seconds.toFixed(1)} s (plan ${call.plan ? `${call.plan.maxBitrate / 1000} kbps total` : 'none'})`);
+    measured.push(`${call.url}${via === 'parameters' ? ' (setParameters)' : ''}${both ? ' (both ways)' : ''}: ${rate.kbps.toFixed(0)} kbps / ${rate.withHeaders.toFixed(0)} kbps over ${rate.seconds.toFixed(1)} s (plan ${call.plan ? `${call.plan.maxBitrate / 1000} kbps total` : 'none'})`);
     return { call, rate };
   }
 
@@ -149,6 +152,25 @@ describeWithTools({ chromium: 'chromium', ffmpeg: 'ffmpeg' }, 'the call page in 
     // measured for 270): so the bound is the plan's + 10 %, not the video part's.
     expect(rate.kbps).toBeLessThanOrEqual(300 * 1.1);
     expect(rate.kbps).toBeGreaterThan(100);
+  }, 60000);
+
+  it("holds the receiver's camera too, by the offer's lines, when the call goes both ways", async () => {
+    const { call, rate } = await runCall('/call/sdp', '300', 'sdp', true);
+    const first = call.samples[0]!.t;
+    const back = rateBetween(
+      call.samples.map((s) => ({ ...s, bytesSent: s.backBytesSent ?? NaN, headerBytesSent: 0 })),
+      first + RAMP_MS,
+      first + RAMP_MS + MEASURE_MS,
+    );
+    measured.push(`  … the receiver's camera back: ${back.kbps.toFixed(0)} kbps over ${back.seconds.toFixed(1)} s`);
+    expect(bandwidthLines(call.sentOffer)[1]).toEqual(['b=AS:270', 'b=TIAS:270000']);
+    expect(call.answer).toMatch(/\r\na=sendrecv\r\n/);
+    // Each way within the plan + 10 %. (The answerer's encoder follows the offer's TIAS more
+    // closely than the offerer's follows the answer's: 282 against 184 kbps in one run.)
+    for (const r of [rate.kbps, back.kbps]) {
+      expect(r).toBeLessThanOrEqual(300 * 1.1);
+      expect(r).toBeGreaterThan(50);
+    }
   }, 60000);
 
   it('lets the sender past 600 kbps under a 1,500 kbps route plan', async () => {

@@ -70,9 +70,11 @@ describeWithTools({ chromium: 'chromium', ffmpeg: 'ffmpeg' }, 'the call page in 
     profile = fs.mkdtempSync(path.join(os.tmpdir(), 'koa-bandwidth-call-'));
     // Chromium's own fake camera draws a flat picture that VP8 sends in under 500 kbps
     // whatever the limit. Two seconds of noise (looped) make the encoder use what it is
-    // allowed, so the rate measured is the limit's, not the picture's.
+    // allowed, so the rate measured is the limit's, not the picture's. 320×240 rather than
+    // 640×480: the same figures under a plan, for half the CPU (40 s against 74 s a run) on a
+    // machine the other suites share.
     const camera = path.join(profile, 'camera.mjpeg');
-    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=640x480:rate=30', '-vf', 'noise=alls=25:allf=t+u', '-t', '2', '-q:v', '4', '-f', 'mjpeg', camera]);
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=30', '-vf', 'noise=alls=25:allf=t+u', '-t', '2', '-q:v', '4', '-f', 'mjpeg', camera]);
     context = await chromium.launchPersistentContext(profile, {
       executablePath: '/usr/bin/chromium',
       headless: true,
@@ -148,7 +150,7 @@ describeWithTools({ chromium: 'chromium', ffmpeg: 'ffmpeg' }, 'the call page in 
     const { call, rate } = await runCall('/call/sdp', '300', 'parameters');
     expect(call.plan?.sections.find((s) => s.kind === 'video')?.encodings).toEqual([{ maxBitrate: 270_000 }]);
     expect(bandwidthLines(call.answer)).toEqual([[], []]);
-    // maxBitrate caps the encoder itself, which sends right up to it (273 and 278 kbps
+    // maxBitrate caps the encoder itself, which sends right up to it (259-278 kbps
     // measured for 270): so the bound is the plan's + 10 %, not the video part's.
     expect(rate.kbps).toBeLessThanOrEqual(300 * 1.1);
     expect(rate.kbps).toBeGreaterThan(100);
@@ -166,7 +168,7 @@ describeWithTools({ chromium: 'chromium', ffmpeg: 'ffmpeg' }, 'the call page in 
     expect(bandwidthLines(call.sentOffer)[1]).toEqual(['b=AS:270', 'b=TIAS:270000']);
     expect(call.answer).toMatch(/\r\na=sendrecv\r\n/);
     // Each way within the plan + 10 %. (The answerer's encoder follows the offer's TIAS more
-    // closely than the offerer's follows the answer's: 282 against 184 kbps in one run.)
+    // closely than the offerer's follows the answer's: 263-282 against 163-184 kbps.)
     for (const r of [rate.kbps, back.kbps]) {
       expect(r).toBeLessThanOrEqual(300 * 1.1);
       expect(r).toBeGreaterThan(50);
@@ -186,9 +188,8 @@ describeWithTools({ chromium: 'chromium', ffmpeg: 'ffmpeg' }, 'the call page in 
     expect(call.sentAnswer).toBe(call.answer);
     expect(call.plan).toBeNull();
     // Not held to the 300 kbps (+10 %) the query asked for. The byte-for-byte SDP above is the
-    // proof the helper set nothing; this checks the sender agrees. (Unlimited, it reached
-    // 1.6-1.7 Mbps in most runs, 601 kbps in one: Chromium's default ceiling for the 320×240
-    // it starts at, before it moves up. A CPU-starved machine may stay lower still.)
+    // proof the helper set nothing; this checks the sender agrees. (Unlimited, it sends about
+    // 600 kbps: Chromium's own default ceiling for a 320×240 picture.)
     expect(rate.kbps).toBeGreaterThan(300 * 1.1);
   }, 60000);
 

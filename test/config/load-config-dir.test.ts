@@ -76,7 +76,7 @@ describe('loadConfigDir', () => {
   describe('broken fixtures: every error with file:line:col', () => {
     it.each([
       ['malformed-xml', ["vhosts.xml:4:3: malformed XML: Expected closing tag 'Options' (opened in line 3, col 5) instead of closing tag 'Vhost'."]],
-      ['unknown-element', ['vhosts.xml:5:7: unknown element <Turbo> in <Options>; expected <TrafficCap>, <BandwidthThrottling> or <CaseSensitive>']],
+      ['unknown-element', ['vhosts.xml:5:7: unknown element <Turbo> in <Options>; expected <TrafficCap>, <BandwidthThrottling>, <CaseSensitive> or <Viewer>']],
       ['bad-unit', ['vhosts.xml:6:22: unknown unit "gbps"; expected kbps, mbps, bytes, kb or mb']],
       ['negative-cap', ['vhosts.xml:4:7: bad TrafficCap "-5"; expected a non-negative number (at most 1e15)']],
       ['bad-ip', ['svc/www.example.com/throttling.txt:2:5: bad IP "300.1.1.1"; expected an address, a.b.c.X-Y, a CIDR, a dotted mask, an IPv6 address or a country code']],
@@ -103,6 +103,7 @@ describe('loadConfigDir', () => {
     ['an unknown attribute', { 'vhosts.xml': '<Vhosts>\n<Vhost Name="a" Port="80"/>\n</Vhosts>' }, 'vhosts.xml:2:1: unknown attribute Port on <Vhost>; expected Name'],
     ['an unknown root', { 'vhosts.xml': '<Hosts/>' }, 'vhosts.xml:1:1: unexpected root <Hosts>; expected <Vhosts>'],
     ['a missing vhosts.xml', {}, 'vhosts.xml:0:0: missing file; expected vhosts.xml in DIR'],
+    ['one Param for two fields', { 'vhosts.xml': '<Vhosts><Vhost Name="a"><Options><BandwidthThrottling><Settings>\n<Bandwidth Param="q">1</Bandwidth>\n<Ratio Param="q">1</Ratio>\n</Settings></BandwidthThrottling></Options></Vhost></Vhosts>' }, 'vhosts.xml:3:8: Param "q" is already the Param of another field; each field needs its own name'],
     ['a missing server.xml', { 'server.xml': null, 'vhosts.xml': '<Vhosts/>' }, 'server.xml:0:0: missing file; expected server.xml in DIR'],
     ['a duplicate vhost', { 'vhosts.xml': '<Vhosts><Vhost Name="a"/>\n<Vhost Name="A"/></Vhosts>' }, 'vhosts.xml:2:8: duplicate vhost "a"'],
     ['a bad ON/OFF', { 'vhosts.xml': '<Vhosts><Vhost Name="a"><Options><BandwidthThrottling><Throttling>YES</Throttling></BandwidthThrottling></Options></Vhost></Vhosts>' }, 'vhosts.xml:1:55: bad Throttling "YES"; expected ON or OFF'],

@@ -127,11 +127,15 @@ describeWithTools({ ffmpeg: 'ffmpeg', ffprobe: 'ffmpeg' }, 'a 1000x rule through
         Array.from({ length: 10 }, (_, i) =>
           download(srv.port, '/vod/movie.mp4', {
             stop: ({ ms }) => {
+              // A snapshot once all ten are under way (a busy machine starts them over a while).
               if (i === 0 && !during && ms > 600) {
-                during = srv.bw.stats();
-                files = srv.bw.runtime.engine.openFiles;
+                const snap = srv.bw.stats();
+                if (snap.sessions.filter((s) => s.vhost === VHOST).length === 10) {
+                  during = snap;
+                  files = srv.bw.runtime.engine.openFiles;
+                }
               }
-              return ms > 2400;
+              return ms > 2400 && (i !== 0 || during !== null || ms > 10_000);
             },
           }),
         ),
@@ -139,8 +143,8 @@ describeWithTools({ ffmpeg: 'ffmpeg', ffprobe: 'ffmpeg' }, 'a 1000x rule through
       for (const d of ds) {
         // At once: 0.6 s on a quiet machine, 3× here.
         expect(timeToBytes(d.samples, exempt)).toBeLessThan(1800);
-        // Header + boost, then at most ~2.4 s of the BT rate plus one write.
-        expect(d.total).toBeLessThan(exempt + 2.4 * rate + 16_384);
+        // Header + boost, then at most the BT rate for as long as it ran, plus one write.
+        expect(d.total).toBeLessThan(exempt + (d.samples.at(-1)!.ms / 1000) * rate + 16_384);
       }
       const sessions = (during as StatsSnapshot | null)?.sessions.filter((s) => s.vhost === VHOST) ?? [];
       expect(sessions).toHaveLength(10);

@@ -51,19 +51,20 @@ class Watch {
   release(finished: boolean): void {
     if (this.released) return;
     this.released = true;
+    // The body goes unless Node saw the response out; the record calls it complete if every
+    // byte was handed over.
+    if (!finished) destroyBody(this.ctx.body);
     this.finished = finished || this.handedOver();
-    if (!this.finished) destroyBody(this.ctx.body);
     this.done();
   }
 
   /**
-   * The response ended with every byte of its Content-Length handed to Node: it is complete,
-   * even when the socket closed before Node saw the last write go out (a client that read it
-   * all and hung up at once, which a busy machine makes common).
+   * Every byte of the Content-Length was handed to Node: the body is complete, even when the
+   * socket closed before Node saw the last write go out or before the source reported its end
+   * (a client that read it all and hung up at once, which a busy machine makes common).
    */
   private handedOver(): boolean {
-    const res = this.ctx.res as { writableEnded?: boolean; getHeader(name: string): unknown };
-    if (res.writableEnded !== true) return false;
+    const res = this.ctx.res as { getHeader(name: string): unknown };
     const length = Number(res.getHeader('content-length'));
     return Number.isFinite(length) && length > 0 && this.bytes() === length;
   }

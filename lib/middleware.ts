@@ -1,4 +1,3 @@
-import type { EventEmitter } from 'node:events';
 import { debuglog } from 'node:util';
 import type { Context, Next } from 'koa';
 import type { BandwidthConfig, VhostConfig } from './config/config-model';
@@ -11,6 +10,7 @@ import { resolvePlan, type ResolveExtras, type RouteOverride } from './policy/re
 import { takeBtParams } from './policy/take-bt-params';
 import { respond } from './respond';
 import type { CapStore, Plan, RequestFacts, StatsSnapshot } from './types';
+import type { BandwidthEvents, BandwidthEventEmitter } from './events';
 
 const debug = debuglog('koa-bandwidth');
 
@@ -54,8 +54,21 @@ declare module 'koa' {
 /** The middleware returned by `bandwidth()`, with its controls. */
 export interface BandwidthMiddleware {
   (ctx: Context, next: Next): Promise<void>;
-  /** `reload` (BandwidthConfig) and `error` (ConfigErrors of a rejected change). */
-  readonly events: EventEmitter;
+  /**
+   * Typed events: `reload` (the new BandwidthConfig), `error` (ConfigErrors of a rejected
+   * change), `response` (a ResponseRecord per finished response), `warning` (a ConfigWarning).
+   */
+  readonly events: BandwidthEventEmitter;
+  /**
+   * `bw.on(name, listener)` is `bw.events.on(name, listener)`.
+   * @example
+   * ```ts
+   * bw.on('response', (r) => console.log(r.url, r.bytes, r.averageRate));
+   * ```
+   */
+  on<K extends keyof BandwidthEvents>(event: K, listener: (...args: BandwidthEvents[K]) => void): BandwidthMiddleware;
+  /** `bw.off(name, listener)` is `bw.events.off(name, listener)`. */
+  off<K extends keyof BandwidthEvents>(event: K, listener: (...args: BandwidthEvents[K]) => void): BandwidthMiddleware;
   /** Re-read the config now; rejects with ConfigErrors and keeps the old config when invalid. */
   reload(): Promise<BandwidthConfig>;
   /** The config in force. */
@@ -96,7 +109,9 @@ export function bandwidth(opts: BandwidthOptions): BandwidthMiddleware {
   async function bandwidthMiddleware(ctx: Context, next: Next): Promise<void> {
     const vhost = config.table.lookup(requestHost(ctx));
     if (vhost === null) {
-      // Unknown hosts pass through unmetered, counted under one fixed name (SPEC §1, issue 7).
+      // Unknown hosts pass through unmetered, counted under one fixed name (docs/spec.md §1).
+      ctx.bandwidth = undefined; // present but empty: route() knows bandwidth() ran
+      runtime.unmatched(ctx.hostname);
       try {
         await next();
       } finally {
@@ -124,8 +139,10 @@ export function bandwidth(opts: BandwidthOptions): BandwidthMiddleware {
     if (probing) await probing;
   }
 
-  return Object.defineProperties(bandwidthMiddleware, {
+  const mw = Object.defineProperties(bandwidthMiddleware, {
     events: { value: config, enumerable: true },
+    on: { value: (event: string, listener: (...args: any[]) => void) => (config.on(event, listener), mw) },
+    off: { value: (event: string, listener: (...args: any[]) => void) => (config.off(event, listener), mw) },
     reload: { value: () => config.reload() },
     close: { value: () => runtime.close() },
     stats: { value: () => runtime.stats() },
@@ -133,6 +150,7 @@ export function bandwidth(opts: BandwidthOptions): BandwidthMiddleware {
     config: { get: () => config.table.config, enumerable: true },
     runtime: { value: runtime },
   }) as unknown as BandwidthMiddleware;
+  return mw;
 }
 
 /**

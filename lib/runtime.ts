@@ -11,7 +11,7 @@ import { UnmeteredStats, type UnmeteredResponse } from './observe/unmetered-stat
 import type { SessionKey } from './meter/flow';
 import type { CapStore, Plan, StatsSnapshot } from './types';
 
-/** The vhost name that hosts matching no vhost are counted under (issue 7). */
+/** The vhost name that hosts matching no vhost are counted under (docs/observability.md). */
 export const UNMATCHED = '_unmatched';
 
 /**
@@ -26,6 +26,7 @@ export class BandwidthRuntime implements ResponseSink {
   readonly unmetered: UnmeteredStats;
   private readonly ids = new WeakMap<object, string>();
   private nextId = 0;
+  private warnedUnmatched = false;
 
   constructor(readonly options: NormalizedOptions) {
     this.config = new LiveConfig(options);
@@ -40,6 +41,20 @@ export class BandwidthRuntime implements ResponseSink {
     let id = this.ids.get(key);
     if (id === undefined) this.ids.set(key, (id = `c${++this.nextId}`));
     return id;
+  }
+
+  /**
+   * A request for a host that no vhost matches passed through. On a config of one vhost and
+   * no `<Default>` that is most likely another name of the same server (`127.0.0.1` for
+   * `localhost`): say so, once. The host is the client's, so it is quoted and cut short.
+   */
+  unmatched(host: string): void {
+    if (this.warnedUnmatched) return;
+    const { vhosts, defaultVhost } = this.config.table.config;
+    if (vhosts.length !== 1 || defaultVhost !== null) return;
+    this.warnedUnmatched = true;
+    const name = (vhosts[0] as { name: string }).name;
+    this.options.warn('UNKNOWN_HOST', `a request for host ${JSON.stringify(host.slice(0, 100))} matched no vhost and passed through unmetered; the config has one vhost ("${name}") and no <Default>. Add an <Alias>, or <Default>${name}</Default> (this is said once)`);
   }
 
   wantsRecords(): boolean {

@@ -4,13 +4,14 @@ import { ConfigErrors } from '../errors';
 import { DEFAULT_LIMITS, resolvePlan, withEncodingRate } from '../policy/resolve-plan';
 import { takeBtParams } from '../policy/take-bt-params';
 import type { Plan } from '../types';
-import { parseFlags, single, UsageError } from './args';
+import { existingDir, parseFlags, single, UsageError } from './args';
+import { isIP } from 'node:net';
 import type { CliIo } from './args';
 
 /** Reads a media file's encoding rate (bits/s) for `--file`; the real one is the media probe. */
 export type ExplainProbe = (file: string) => Promise<{ bitrate: number | null }>;
 
-/** The JSON `explain` prints (SPEC §7). Field names are a contract. */
+/** The JSON `explain` prints (docs/spec.md §7). Field names are a contract. */
 export interface ExplainOutput {
   vhost: string | null;
   throttle: boolean;
@@ -36,7 +37,9 @@ export interface ExplainOutput {
  */
 export async function explainCommand(argv: readonly string[], io: CliIo, deps: { probe?: ExplainProbe } = {}): Promise<number> {
   const flags = parseFlags(argv, ['conf', 'url', 'host', 'ip', 'header', 'file']);
-  const dir = single(flags, 'conf', true);
+  const dir = existingDir('conf', single(flags, 'conf', true));
+  const ip = single(flags, 'ip') ?? '127.0.0.1';
+  if (isIP(ip) === 0) throw new UsageError(`--ip "${ip}" is not an IPv4 or IPv6 address`);
   const rawUrl = single(flags, 'url', true);
   const file = single(flags, 'file');
   let url: URL;
@@ -86,7 +89,7 @@ export async function explainCommand(argv: readonly string[], io: CliIo, deps: {
     } catch {
       // keep the raw path, as the middleware does
     }
-    let plan: Plan = resolvePlan({ ip: single(flags, 'ip') ?? '127.0.0.1', path, headers, query: taken.query }, vhost, null, DEFAULT_LIMITS);
+    let plan: Plan = resolvePlan({ ip, path, headers, query: taken.query }, vhost, null, DEFAULT_LIMITS);
     if (file !== undefined && plan.dynamic) {
       if (!deps.probe) throw new UsageError('--file needs the media probe, which this build lacks');
       plan = withEncodingRate(plan, (await deps.probe(file)).bitrate);

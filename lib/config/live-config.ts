@@ -6,21 +6,28 @@ import { ConfigWatcher } from './config-watcher';
 import { loadConfigDir } from './load-config-dir';
 import { normalizeConfig } from './normalize-config';
 import { VhostTable } from './vhost-table';
+import type { ConfigWarning } from './config-warning';
 
 /**
- * The config in force, swapped atomically on reload (SPEC §1). Requests read `table` once
+ * The config in force, swapped atomically on reload (docs/spec.md §1). Requests read `table` once
  * and keep what they read, so in-flight requests keep their plan.
  *
  * Events: `reload` (the new BandwidthConfig), `error` (ConfigErrors of a rejected change;
- * emitted only when someone listens, and always logged).
+ * emitted only when someone listens, and always logged), `warning` (a ConfigWarning, once),
+ * and `response` (a ResponseRecord, emitted by the runtime). Typed as BandwidthEvents.
  */
 export class LiveConfig extends EventEmitter {
   table: VhostTable;
   private watcher: ConfigWatcher | null = null;
 
+  /** Warnings already reported, so a reload repeats none. */
+  private readonly warned = new Set<string>();
+
   constructor(private readonly options: NormalizedOptions) {
     super();
-    this.table = new VhostTable(this.load());
+    const config = this.load();
+    this.table = new VhostTable(config);
+    this.warn(config.warnings ?? []);
     if (options.watch && options.source.kind === 'dir') {
       this.watcher = new ConfigWatcher(
         options.source.dir,
@@ -38,6 +45,7 @@ export class LiveConfig extends EventEmitter {
     try {
       const config = this.load();
       this.table = new VhostTable(config);
+      this.warn(config.warnings ?? []);
       this.options.logger.info({ vhosts: config.vhosts.length }, 'koa-bandwidth: config reloaded');
       this.emit('reload', config);
       return Promise.resolve(config);
@@ -53,10 +61,21 @@ export class LiveConfig extends EventEmitter {
     this.watcher = null;
   }
 
+  /** Report each warning once per instance: to `warning` listeners, and to the logger or Node's warnings. */
+  warn(warnings: readonly ConfigWarning[]): void {
+    for (const w of warnings) {
+      const text = w.format();
+      if (this.warned.has(text)) continue;
+      this.warned.add(text);
+      this.options.warn(w.code, text);
+      this.emit('warning', w);
+    }
+  }
+
   private load(): BandwidthConfig {
     const src = this.options.source;
     const geoip = this.options.geoip !== undefined;
-    return src.kind === 'dir' ? loadConfigDir(src.dir, { geoip }) : normalizeConfig(src.config, { geoip });
+    return src.kind === 'dir' ? loadConfigDir(src.dir, { geoip }) : normalizeConfig(src.config, { geoip, throttlingDefault: 'rules' });
   }
 
   private report(err: Error): void {

@@ -1,4 +1,4 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, ConfigErrors } from '../errors';
 import type { BandwidthConfig, ConfigInput, VhostInput, VhostOptionsInput } from './config-model';
@@ -13,11 +13,19 @@ export interface LoadOptions {
 
 /**
  * Load `server.xml`, `vhosts.xml` and every `svc/<vhost>/throttling.txt` of a config
- * directory (SPEC §1), validating everything and collecting every error.
+ * directory (docs/spec.md §1), validating everything and collecting every error.
  * File names in errors are relative to the directory.
  * @throws ConfigErrors
  */
 export function loadConfigDir(dir: string, opts: LoadOptions): BandwidthConfig {
+  // Say "no such directory" for a mistyped path, not "vhosts.xml: missing file" inside it.
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDir) throw new ConfigErrors([new ConfigError(`${existsSync(dir) ? 'not a directory' : 'no such directory'}; expected a config directory holding vhosts.xml`, { file: dir })]);
   return loadConfigFiles((file) => {
     const full = path.join(dir, file);
     if (!existsSync(full)) return null;
@@ -136,7 +144,7 @@ export function loadConfigFiles(readFile: (file: string) => string | null, dir: 
   return config;
 }
 
-/** `svc/<vhost name>/throttling.txt`, relative to the config directory (SPEC §1). */
+/** `svc/<vhost name>/throttling.txt`, relative to the config directory (docs/spec.md §1). */
 export function rulesPath(vhost: string): string {
   return path.join('svc', vhost, 'throttling.txt');
 }

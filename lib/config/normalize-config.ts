@@ -4,6 +4,8 @@ import type { Rule } from '../policy/rule';
 import type { ThrottleSettings } from '../types';
 import type { BandwidthConfig, ConfigInput, VhostConfig, VhostOptionsInput } from './config-model';
 import { isAmount, kbpsToBytes, mbpsToBytes, parseAmount, parseUnit, toBytesPerSecond } from './units';
+import { hasUnit, readDuration, readPercent, readRate, type AmountResult } from './amount';
+import { ConfigWarning } from './config-warning';
 
 /** Where a value was written, for errors. */
 export interface Where {
@@ -24,9 +26,15 @@ export interface NormalizeOptions {
   where?: (key: string) => Where;
   /** The file name of a vhost's rule list in errors. */
   rulesFile?: (index: number, name: string) => string;
+  /**
+   * What `throttling` is when nothing sets it. `'rules'` (the `config` option): on for a
+   * vhost that has rules, since rules are given to be applied. `'off'` (the config files):
+   * off, as the files' format says, with a THROTTLING_OFF warning for a vhost with rules.
+   */
+  throttlingDefault?: 'rules' | 'off';
 }
 
-/** Built-in defaults (SPEC §1: "Defaults are as shown"). */
+/** Built-in defaults (docs/spec.md §1: "Defaults are as shown"). */
 const BUILTIN: Required<Omit<VhostOptionsInput, 'params'>> = {
   trafficCap: 0,
   sessionCap: 0,
@@ -44,7 +52,7 @@ const KEYS = Object.keys(BUILTIN).concat('params') as Key[];
 const PARAM_KEYS = ['bandwidth', 'ratio', 'boost'] as const;
 
 /**
- * The one normalisation step for both ways in (SPEC §1): inherit VHostDefault key by key
+ * The one normalisation step for both ways in (docs/spec.md §1): inherit VHostDefault key by key
  * (the XML loader maps each element and attribute to its own key, so inheritance is
  * element by element and attribute by attribute), validate, convert to bytes/s, compile
  * rules. Collects every problem.
@@ -53,6 +61,7 @@ const PARAM_KEYS = ['bandwidth', 'ratio', 'boost'] as const;
 export function normalizeConfig(input: ConfigInput, opts: NormalizeOptions): BandwidthConfig {
   const where = opts.where ?? ((key: string): Where => ({ file: '<options>', path: `config.${key}` }));
   const errors: ConfigError[] = [];
+  const warnings: ConfigWarning[] = [];
   const seen = new Set<string>();
   const report = (message: string, w: Where): void => {
     const e = new ConfigError(message, w);
@@ -87,7 +96,8 @@ export function normalizeConfig(input: ConfigInput, opts: NormalizeOptions): Ban
       aliases.push(alias);
     }
     checkKeys(v.options ?? {}, `${prefix}.options`, where, report);
-    const resolved = resolveOptions(defaults, v.options ?? {}, 'defaults', `${prefix}.options`, where, report);
+    const hasRules = v.rules !== undefined && (Array.isArray(v.rules) ? v.rules : String(v.rules).split(/\r?\n/)).some((l) => String(l).trim() !== '' && !String(l).trim().startsWith('#'));
+    const resolved = resolveOptions(defaults, v.options ?? {}, 'defaults', `${prefix}.options`, where, report, hasRules && opts.throttlingDefault === 'rules');
     const file = opts.rulesFile ? opts.rulesFile(i, name) : `config.${prefix}.rules`;
     let rules: Rule[] = [];
     if (v.rules !== undefined) {
@@ -97,10 +107,17 @@ export function normalizeConfig(input: ConfigInput, opts: NormalizeOptions): Ban
         const parsed = parseRuleList(text, { file, unit: resolved?.settings.unit ?? 'kbps', caseInsensitive: !(resolved?.caseSensitive ?? true), geoip: opts.geoip });
         // Rules are checked even when the options are bad, so `check` lists every error.
         for (const e of parsed.errors) report(e.message, { file: e.file, line: e.line, column: e.column });
+        warnings.push(...parsed.warnings);
         rules = parsed.rules;
       }
     }
-    if (resolved) vhosts.push({ name, aliases, ...resolved, rules, rulesFile: v.rules !== undefined ? file : null });
+    if (resolved && !resolved.throttling && !resolved.throttlingSet && rules.length > 0) {
+      warnings.push(new ConfigWarning('THROTTLING_OFF', `vhost "${name}" has ${rules.length} rule${rules.length === 1 ? '' : 's'}, but <Throttling> is OFF by default, so none of them applies; write <Throttling>ON</Throttling> (or OFF, to say so)`, { file }));
+    }
+    if (resolved) {
+      const { throttlingSet: _set, ...rest } = resolved;
+      vhosts.push({ name, aliases, ...rest, rules, rulesFile: v.rules !== undefined ? file : null });
+    }
   });
   let defaultVhost: string | null = null;
   if (input.default !== undefined && input.default !== '') {
@@ -109,10 +126,15 @@ export function normalizeConfig(input: ConfigInput, opts: NormalizeOptions): Ban
     else defaultVhost = d;
   }
   if (errors.length > 0) throw new ConfigErrors(errors);
-  return { vhosts, defaultVhost };
+  if (vhosts.length === 1 && defaultVhost === null) {
+    const only = vhosts[0] as VhostConfig;
+    const other = only.name === 'localhost' ? '127.0.0.1' : 'an address or another name of this server';
+    warnings.push(new ConfigWarning('ONE_VHOST_NO_DEFAULT', `one vhost ("${only.name}") and no <Default>: requests for any other host (${other}) pass through unmetered; add an <Alias> or <Default>${only.name}</Default>`, where('default')));
+  }
+  return { vhosts, defaultVhost, warnings };
 }
 
-type Resolved = Omit<VhostConfig, 'name' | 'aliases' | 'rules' | 'rulesFile'>;
+type Resolved = Omit<VhostConfig, 'name' | 'aliases' | 'rules' | 'rulesFile'> & { throttlingSet: boolean };
 
 function checkKeys(o: object, prefix: string, where: (k: string) => Where, report: (m: string, w: Where) => void): void {
   if (typeof o !== 'object' || o === null) return report('options must be an object', where(prefix));
@@ -134,6 +156,7 @@ function resolveOptions(
   ownPrefix: string,
   where: (k: string) => Where,
   report: (m: string, w: Where) => void,
+  throttlingByDefault = false,
 ): Resolved | null {
   let ok = true;
   const pick = <K extends Exclude<Key, 'params'>>(k: K): { value: unknown; at: Where | null } => {
@@ -141,12 +164,23 @@ function resolveOptions(
     if (base[k] !== undefined) return { value: base[k], at: where(`${basePrefix}.${k}`) };
     return { value: BUILTIN[k], at: null };
   };
-  const amount = (k: 'trafficCap' | 'sessionCap' | 'bandwidth' | 'ratio' | 'boost', what: string): number => {
+  // A bare number is in the field's file unit; a string with a unit says its own
+  // (docs/config.md, "Amounts in JavaScript"), and `toBase` is then not applied.
+  const amount = (k: 'trafficCap' | 'sessionCap' | 'bandwidth' | 'ratio' | 'boost', what: string, toBase: (n: number) => number): number => {
     const { value, at } = pick(k);
-    const n = typeof value === 'number' ? (isAmount(value) ? value : null) : typeof value === 'string' ? parseAmount(value) : null;
+    let n: number | null;
+    let expected = 'a non-negative number (at most 1e15)';
+    if (typeof value === 'string' && hasUnit(value)) {
+      const read = UNIT_READERS[k](value);
+      n = read.ok ? read.value : null;
+      if (!read.ok) expected = read.expected;
+    } else {
+      n = typeof value === 'number' ? (isAmount(value) ? value : null) : typeof value === 'string' ? parseAmount(value) : null;
+      if (n !== null) n = toBase(n);
+    }
     if (n === null) {
       ok = false;
-      report(`bad ${what} ${show(value)}; expected a non-negative number (at most 1e15)`, at ?? where(`${ownPrefix}.${k}`));
+      report(`bad ${what} ${show(value)}; expected ${expected}`, at ?? where(`${ownPrefix}.${k}`));
       return 0;
     }
     return n;
@@ -167,11 +201,12 @@ function resolveOptions(
     ok = false;
     report(`unknown unit ${JSON.stringify(unitPick.value)}; expected kbps, mbps, bytes, kb or mb`, unitPick.at ?? where(`${ownPrefix}.unit`));
   }
-  const trafficCap = mbpsToBytes(amount('trafficCap', 'TrafficCap'));
-  const sessionCap = kbpsToBytes(amount('sessionCap', 'TrafficCap Session'));
-  const bandwidth = toBytesPerSecond(amount('bandwidth', 'Bandwidth'), unit ?? 'kbps');
-  const ratio = amount('ratio', 'Ratio');
-  const boost = amount('boost', 'Boost');
+  const same = (n: number): number => n;
+  const trafficCap = amount('trafficCap', 'TrafficCap', mbpsToBytes);
+  const sessionCap = amount('sessionCap', 'TrafficCap Session', kbpsToBytes);
+  const bandwidth = amount('bandwidth', 'Bandwidth', (n) => toBytesPerSecond(n, unit ?? 'kbps'));
+  const ratio = amount('ratio', 'Ratio', same);
+  const boost = amount('boost', 'Boost', same);
   const params: ThrottleSettings['params'] = {};
   for (const k of PARAM_KEYS) {
     const value = own.params?.[k] ?? base.params?.[k];
@@ -182,12 +217,23 @@ function resolveOptions(
       report(`bad Param ${JSON.stringify(value)}; expected a query-string key without spaces, &, =, # or ?`, at);
     } else params[k] = value;
   }
-  const throttling = flag('throttling', 'Throttling');
+  const throttlingPick = pick('throttling');
+  const throttlingSet = throttlingPick.at !== null;
+  const throttling = !throttlingSet && throttlingByDefault ? true : flag('throttling', 'Throttling');
   const queryString = flag('queryString', 'Throttling QueryString');
   const caseSensitive = flag('caseSensitive', 'CaseSensitive');
   if (!ok) return null;
-  return { trafficCap, sessionCap, settings: { bandwidth, unit: unit ?? 'kbps', ratio, boost, params }, throttling, queryString, caseSensitive };
+  return { trafficCap, sessionCap, settings: { bandwidth, unit: unit ?? 'kbps', ratio, boost, params }, throttling, throttlingSet, queryString, caseSensitive };
 }
+
+/** How an amount written with a unit is read, by field: rates to bytes/s, boost to seconds, ratio to percent. */
+const UNIT_READERS: Record<'trafficCap' | 'sessionCap' | 'bandwidth' | 'ratio' | 'boost', (v: string) => AmountResult> = {
+  trafficCap: readRate,
+  sessionCap: readRate,
+  bandwidth: readRate,
+  ratio: readPercent,
+  boost: readDuration,
+};
 
 /** A value as written: strings quoted, numbers (NaN included) as they print. */
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));

@@ -1,6 +1,8 @@
 import { ConfigError } from '../errors';
 import type { BandwidthSpec, BandwidthUnit } from '../types';
 import { parseAmount, toBytesPerSecond } from '../config/units';
+import { hasUnit, readRate } from '../config/amount';
+import { ConfigWarning, NX_WARN_BELOW } from '../config/config-warning';
 import { compileCondition, ConditionSyntaxError, type ConditionOptions } from './condition';
 import type { Rule } from './rule';
 
@@ -18,9 +20,10 @@ export interface RuleListOptions extends ConditionOptions {
  * Parse and compile a rule list. Collects every malformed line as a ConfigError with
  * file:line:column instead of stopping at the first, so `check` lists them all.
  */
-export function parseRuleList(text: string, opts: RuleListOptions): { rules: Rule[]; errors: ConfigError[] } {
+export function parseRuleList(text: string, opts: RuleListOptions): { rules: Rule[]; errors: ConfigError[]; warnings: ConfigWarning[] } {
   const rules: Rule[] = [];
   const errors: ConfigError[] = [];
+  const warnings: ConfigWarning[] = [];
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   const first = opts.firstLine ?? 1;
   lines.forEach((raw, i) => {
@@ -28,13 +31,33 @@ export function parseRuleList(text: string, opts: RuleListOptions): { rules: Rul
     const trimmed = raw.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return;
     try {
-      rules.push(parseRuleLine(raw, line, opts));
+      const rule = parseRuleLine(raw, line, opts);
+      rules.push(rule);
+      const w = nxWarning(rule.bandwidth, raw);
+      if (w) warnings.push(new ConfigWarning('NX_TOO_SMALL', w.message, { file: opts.file, line, column: w.column }));
     } catch (e) {
       if (e instanceof ConfigError) errors.push(e);
       else throw e;
     }
   });
-  return { rules, errors };
+  return { rules, errors, warnings };
+}
+
+/**
+ * `1.2x` is valid (the media rate, else 1.2 kbps) but nobody means a 1.2 kbps fallback: it
+ * reads like "1.2 × the media rate", which is `x` with a ratio of 120.
+ */
+function nxWarning(spec: BandwidthSpec | undefined, raw: string): { message: string; column: number } | null {
+  if (spec?.kind !== 'dynamic' || spec.fallbackBytesPerSecond === null || spec.fallbackBytesPerSecond >= NX_WARN_BELOW) return null;
+  const m = /,\s*([^,]*x)\s*(,|$)/i.exec(raw);
+  const field = m ? (m[1] as string).trim() : 'Nx';
+  const n = Number(field.slice(0, -1));
+  const kbps = Math.round(((spec.fallbackBytesPerSecond * 8) / 1000) * 1000) / 1000;
+  const ratio = Number.isFinite(n) ? Math.round(n * 100) : 100;
+  return {
+    message: `"${field}" means the media's encoding rate, or ${kbps} kbps when it is unknown; did you mean a ratio ("x, ${ratio}": ${ratio} % of the media rate)?`,
+    column: m ? raw.indexOf(m[1] as string, m.index) + 1 : 1,
+  };
 }
 
 interface Field {
@@ -84,7 +107,10 @@ export function parseRuleLine(raw: string, line: number, opts: RuleListOptions):
   return rule;
 }
 
-/** A bandwidth field: number (in `unit`), `Nx`, `x` or `no` (SPEC §2). */
+/**
+ * A bandwidth field: a number (in `unit`), a number with its own unit (`800kbps`,
+ * docs/config.md "Amounts in JavaScript"), `Nx`, `x` or `no` (docs/spec.md §2).
+ */
 export function parseBandwidthField(text: string, unit: BandwidthUnit, onError: () => Error): BandwidthSpec {
   const t = text.trim().toLowerCase();
   if (t === 'no') return { kind: 'no' };
@@ -94,12 +120,17 @@ export function parseBandwidthField(text: string, unit: BandwidthUnit, onError: 
     if (n === null) throw onError();
     return { kind: 'dynamic', fallbackBytesPerSecond: toBytesPerSecond(n, unit) };
   }
+  if (hasUnit(t)) {
+    const r = readRate(text.trim());
+    if (!r.ok) throw onError();
+    return { kind: 'fixed', bytesPerSecond: r.value };
+  }
   const n = parseAmount(t);
   if (n === null) throw onError();
   return { kind: 'fixed', bytesPerSecond: toBytesPerSecond(n, unit) };
 }
 
-/** Boost seconds: `5`, `5s`, `5sec`, `5secs` (SPEC §2). */
+/** Boost seconds: `5`, `5s`, `5sec`, `5secs` (docs/spec.md §2). */
 export function parseBoost(text: string): number | null {
   const m = text.trim().match(/^(.*?)\s*(s|sec|secs)?$/i);
   return m ? parseAmount(m[1] as string) : null;

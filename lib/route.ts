@@ -87,11 +87,12 @@ function routeBandwidth(value: unknown): BandwidthSpec {
     const r = readRate(Number(value.trim().slice(0, -1)));
     if (!r.ok || !/^\s*(\d+(\.\d+)?|\.\d+)x\s*$/i.test(value)) throw bad();
     if (r.value < NX_WARN_BELOW) {
-      throw new OptionError('route.bandwidth', `'<N>x' with a fallback N of at least ${NX_WARN_BELOW} bytes/s (10 kbps); for a share of the media rate write { bandwidth: 'x', ratio: ${Math.round(r.value * 100)} }`, value);
+      const hint = r.value < 10 ? `; did you mean { bandwidth: 'x', ratio: ${Math.round(r.value * 100)} } (${Math.round(r.value * 100)} % of the media rate)?` : '';
+      throw new OptionError('route.bandwidth', `'<N>x' with N in bytes/s of at least ${NX_WARN_BELOW} (10 kbps), the fallback when the media rate is unknown${hint}`, value);
     }
     return { kind: 'dynamic', fallbackBytesPerSecond: r.value };
   }
   const r = readRate(value);
-  if (!r.ok) throw bad();
+  if (!r.ok) throw r.expected.includes('unambiguous') ? new OptionError('route.bandwidth', r.expected, value) : bad();
   return { kind: 'fixed', bytesPerSecond: r.value };
 }

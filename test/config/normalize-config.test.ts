@@ -44,7 +44,7 @@ describe('normalizeConfig (plain options)', () => {
   });
 
   it('never mutates its input', () => {
-    const input: ConfigInput = { defaults: { ratio: 50 }, vhosts: [{ name: 'A', aliases: ['B'], options: { boost: '3s' as never }, rules: '*, 1' }] };
+    const input: ConfigInput = { defaults: { ratio: 50 }, vhosts: [{ name: 'A', aliases: ['B'], options: { boost: 'soon' }, rules: '*, 1' }] };
     const copy = structuredClone(input);
     expect(() => normalizeConfig(input, { geoip: false })).toThrow(ConfigErrors);
     normalizeConfig({ ...input, vhosts: [{ name: 'A', aliases: ['B'] }] }, { geoip: false });

@@ -39,6 +39,9 @@ beforeAll(() => {
   for (const dep of ['koa', 'koa-send', '@koa/router']) fs.symlinkSync(path.join(ROOT, 'node_modules', dep), path.join(nm, dep), 'dir');
   fs.writeFileSync(path.join(work, 'preload.cjs'), PRELOAD);
   fs.mkdirSync(path.join(work, 'media'));
+  fs.writeFileSync(path.join(work, 'media', 'two-mb.bin'), Buffer.alloc(2_000_000, 7));
+  fs.writeFileSync(path.join(work, 'media', 'clip.bin'), Buffer.alloc(800_000, 1));
+  fs.writeFileSync(path.join(work, 'media', 'song.m4a'), Buffer.alloc(800_000, 2));
 });
 
 afterAll(() => {
@@ -82,7 +85,6 @@ function download(port: number, urlPath: string, host = 'localhost'): Promise<{ 
 describe('the README examples, run as written', () => {
   it('one-line start: 5 s of boost, then 2 Mbit/s, for every response', async () => {
     // 2 MB: the 5 s boost at 2 Mbit/s is 1.25 MB, sent at once; the other 0.75 MB take 3 s.
-    fs.writeFileSync(path.join(work, 'media', 'two-mb.bin'), Buffer.alloc(2_000_000, 7));
     const { port, stderr } = await start('one-line');
     const r = await download(port, '/two-mb.bin');
     expect(r).toMatchObject({ status: 200, bytes: 2_000_000 });
@@ -107,8 +109,6 @@ describe('the README examples, run as written', () => {
 
   it('plain config with rules: throttles by the rules, with no <Throttling> written', async () => {
     // '*, 800kbps, 100, 5s': 500 kB of boost at once, then 300 kB at 100 kB/s: 3 s.
-    fs.writeFileSync(path.join(work, 'media', 'clip.bin'), Buffer.alloc(800_000, 1));
-    fs.writeFileSync(path.join(work, 'media', 'song.m4a'), Buffer.alloc(800_000, 2));
     const { port, stderr } = await start('plain-config');
     const [throttled, free] = await Promise.all([download(port, '/clip.bin', 'anything.test'), download(port, '/song.m4a', 'media.example.com')]);
     expect(throttled).toMatchObject({ status: 200, bytes: 800_000 });

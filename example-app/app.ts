@@ -68,7 +68,7 @@ export function createExampleApp(opts: ExampleAppOptions): ExampleApp {
 
   app.use(limiter);
 
-  // Per-route overrides sit between the query string and the rules (SPEC §3).
+  // Per-route overrides sit between the query string and the rules (docs/spec.md §3).
   const files = new Router();
   const from = (prefix: string) => async (ctx: Koa.Context): Promise<void> => {
     await sendMedia(ctx, media, ctx.path.slice(prefix.length));
@@ -78,7 +78,7 @@ export function createExampleApp(opts: ExampleAppOptions): ExampleApp {
   });
   files.get('/api/media/{*file}', route({ bandwidth: 'no' }), from('/api/media/'));
   files.get('/vod/{*file}', route({ bandwidth: 'x' }), from('/vod/'));
-  files.get('/download/{*file}', route({ bandwidth: 400 }), from('/download/'));
+  files.get('/download/{*file}', route({ bandwidth: '400kbps' }), from('/download/'));
   files.get('/{*file}', from('/'));
   app.use(files.routes());
   app.use(files.allowedMethods());

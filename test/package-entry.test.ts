@@ -24,3 +24,21 @@ describe('the package entry', () => {
     expect(cjs.length).toBeGreaterThan(0);
   });
 });
+
+describe('the entries: public API and internals', () => {
+  const keys = (spec: string): string[] => run(['-e', `console.log(Object.keys(require('${spec}')).sort().join(','))`]).trim().split(',');
+
+  it('exports exactly the public API from the main entry', () => {
+    expect(keys('koa-bandwidth')).toEqual(
+      ['ConfigError', 'ConfigErrors', 'ConfigWarning', 'OptionError', 'RESPONSE_CHANNEL', 'UNMATCHED', 'bandwidth', 'connectRedis', 'memoryStore', 'prometheusMetrics', 'redisStore', 'route', 'statsEndpoints'].sort(),
+    );
+  });
+
+  it('keeps the engine internals behind koa-bandwidth/internals, for require() and import', () => {
+    const internals = keys('koa-bandwidth/internals');
+    expect(internals).toEqual(expect.arrayContaining(['TokenBucket', 'waterFill', 'createEngine', 'resolvePlan', 'probeFile', 'loadConfigDir']));
+    expect(keys('koa-bandwidth').filter((k) => internals.includes(k))).toEqual([]);
+    const esm = run(['--input-type=module', '-e', "import * as m from 'koa-bandwidth/internals'; console.log(Object.keys(m).filter(k => k !== 'default').sort().join(','))"]).trim();
+    expect(esm.split(',')).toEqual(internals);
+  });
+});

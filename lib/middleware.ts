@@ -13,6 +13,8 @@ import type { CapStore, Plan, RequestFacts, StatsSnapshot } from './types';
 import type { BandwidthEvents, BandwidthEventEmitter } from './events';
 
 const debug = debuglog('koa-bandwidth');
+/** What EventEmitter takes; BandwidthMiddleware's `on`/`off` give it the typed listeners. */
+type Listener = Parameters<BandwidthRuntime['config']['on']>[1];
 
 
 /**
@@ -141,8 +143,8 @@ export function bandwidth(opts: BandwidthOptions): BandwidthMiddleware {
 
   const mw = Object.defineProperties(bandwidthMiddleware, {
     events: { value: config, enumerable: true },
-    on: { value: (event: string, listener: (...args: any[]) => void) => (config.on(event, listener), mw) },
-    off: { value: (event: string, listener: (...args: any[]) => void) => (config.off(event, listener), mw) },
+    on: { value: (event: string, listener: Listener) => (config.on(event, listener), mw) },
+    off: { value: (event: string, listener: Listener) => (config.off(event, listener), mw) },
     reload: { value: () => config.reload() },
     close: { value: () => runtime.close() },
     stats: { value: () => runtime.stats() },

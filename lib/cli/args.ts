@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 
 /** A command's parsed flags: repeated flags keep every value, in order. */
 export type Flags = Map<string, string[]>;
@@ -54,7 +54,7 @@ export interface CliIo {
  * directory, so a typo is reported as such rather than as a missing file inside it.
  */
 export function existingDir(flag: string, dir: string): string {
-  let stat: import('node:fs').Stats;
+  let stat: Stats;
   try {
     stat = statSync(dir);
   } catch {

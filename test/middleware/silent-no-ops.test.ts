@@ -4,7 +4,7 @@ import path from 'node:path';
 import Router from '@koa/router';
 import Koa from 'koa';
 import request from 'supertest';
-import { bandwidth, route, type BandwidthOptions, type Logger } from '../../lib/index';
+import { bandwidth, route, type Logger } from '../../lib/index';
 import { run } from '../cli/cli';
 import { spawnSync } from 'node:child_process';
 

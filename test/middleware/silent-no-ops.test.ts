@@ -115,6 +115,22 @@ describe('no silent no-ops', () => {
     expect((await run(['check', '--conf', dir])).stdout).not.toMatch(/warning/);
   });
 
+  it("reports a warning a reload brings as a 'warning' event, once", async () => {
+    const dir = confDir({ 'server.xml': on, 'vhosts.xml': twoVhosts(), 'svc/a.test/throttling.txt': '*, 500\n' });
+    dirs.push(dir);
+    const { logger, warnings } = recorder();
+    const bw = bandwidth({ conf: dir, watch: false, logger });
+    const events: string[] = [];
+    bw.on('warning', (w) => void events.push(`${w.code} ${w.file}:${w.line}:${w.column}`));
+    expect(warnings).toEqual([]);
+    fs.writeFileSync(path.join(dir, 'svc', 'a.test', 'throttling.txt'), '*, 500\n*.mp4, 2x\n');
+    await bw.reload();
+    await bw.reload();
+    expect(events).toEqual([`NX_TOO_SMALL ${path.join('svc', 'a.test', 'throttling.txt')}:2:8`]);
+    expect(warnings.map((w) => w.code)).toEqual(['NX_TOO_SMALL']);
+    await bw.close();
+  });
+
   describe('a plain config with rules and no `throttling`', () => {
     const config = { vhosts: [{ name: 'a.test', rules: '*.mp4, 800kbps, 100, 0' }], default: 'a.test' };
 

@@ -39,7 +39,7 @@ describeWithTools({ chromium: 'chromium' }, 'the example page in Chromium', () =
 
   beforeAll(async () => {
     server = await startExampleServer({ conf: path.join(ROOT, 'example-app', 'conf'), media: path.join(ROOT, 'example-app', 'media'), port: 0 });
-    // Before Koa's listener: the middleware strips the BT params from req.url (SPEC §3).
+    // Before Koa's listener: the middleware strips the BT params from req.url (docs/spec.md §3).
     server.server.prependListener('request', (req, res) => log.push({ url: req.url ?? '', range: req.headers.range, res }));
     profile = fs.mkdtempSync(path.join(os.tmpdir(), 'koa-bandwidth-chromium-'));
     context = await chromium.launchPersistentContext(profile, {

@@ -73,12 +73,15 @@ const PERCENT_EXPECTED = "a percentage ≥ 0 (120 or '120%')";
 
 const inRange = (n: number): boolean => Number.isFinite(n) && n >= 0 && n <= MAX_AMOUNT;
 
-/** Split `'2.5 mbps'` into 2.5 and `mbps`; null when the text is not a number and a word. */
+/**
+ * Split `'2.5 mbps'` into 2.5 and `mbps`; null when the text is not a number and a word.
+ * Trimmed first, so no two `\s*` meet: the match stays linear on hostile input.
+ */
 function split(text: string): { n: number; unit: string } | null {
-  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-z/%]*)\s*$/i.exec(text);
+  const m = /^(\d+(?:\.\d+)?|\.\d+)(?:\s*([a-z/%]+))?$/i.exec(text.trim());
   if (!m) return null;
   const n = parseAmount(m[1] as string);
-  return n === null ? null : { n, unit: (m[2] as string).toLowerCase() };
+  return n === null ? null : { n, unit: (m[2] ?? '').toLowerCase() };
 }
 
 /**
@@ -125,4 +128,4 @@ export function readPercent(value: unknown): AmountResult {
 }
 
 /** True when a string is a number followed by a unit word, so not a bare config-file number. */
-export const hasUnit = (text: string): boolean => /^\s*(\d+(\.\d+)?|\.\d+)\s*[a-z%/]+\s*$/i.test(text);
+export const hasUnit = (text: string): boolean => /^(\d+(\.\d+)?|\.\d+)\s*[a-z%/]+$/i.test(text.trim());

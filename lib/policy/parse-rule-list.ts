@@ -31,10 +31,7 @@ export function parseRuleList(text: string, opts: RuleListOptions): { rules: Rul
     const trimmed = raw.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return;
     try {
-      const rule = parseRuleLine(raw, line, opts);
-      rules.push(rule);
-      const w = nxWarning(rule.bandwidth, raw);
-      if (w) warnings.push(new ConfigWarning('NX_TOO_SMALL', w.message, { file: opts.file, line, column: w.column }));
+      rules.push(parseRuleLine(raw, line, opts, (message, column) => warnings.push(new ConfigWarning('NX_TOO_SMALL', message, { file: opts.file, line, column }))));
     } catch (e) {
       if (e instanceof ConfigError) errors.push(e);
       else throw e;
@@ -43,22 +40,6 @@ export function parseRuleList(text: string, opts: RuleListOptions): { rules: Rul
   return { rules, errors, warnings };
 }
 
-/**
- * `1.2x` is valid (the media rate, else 1.2 kbps) but nobody means a 1.2 kbps fallback: it
- * reads like "1.2 × the media rate", which is `x` with a ratio of 120.
- */
-function nxWarning(spec: BandwidthSpec | undefined, raw: string): { message: string; column: number } | null {
-  if (spec?.kind !== 'dynamic' || spec.fallbackBytesPerSecond === null || spec.fallbackBytesPerSecond >= NX_WARN_BELOW) return null;
-  const m = /,\s*([^,]*x)\s*(,|$)/i.exec(raw);
-  const field = m ? (m[1] as string).trim() : 'Nx';
-  const n = Number(field.slice(0, -1));
-  const kbps = Math.round(((spec.fallbackBytesPerSecond * 8) / 1000) * 1000) / 1000;
-  const ratio = Number.isFinite(n) ? Math.round(n * 100) : 100;
-  return {
-    message: `"${field}" means the media's encoding rate, or ${kbps} kbps when it is unknown; did you mean a ratio ("x, ${ratio}": ${ratio} % of the media rate)?`,
-    column: m ? raw.indexOf(m[1] as string, m.index) + 1 : 1,
-  };
-}
 
 interface Field {
   text: string;
@@ -66,8 +47,11 @@ interface Field {
   offset: number;
 }
 
-/** `{condition},{bandwidth},{ratio},{boost}`, split outside brackets. @throws ConfigError */
-export function parseRuleLine(raw: string, line: number, opts: RuleListOptions): Rule {
+/**
+ * `{condition},{bandwidth},{ratio},{boost}`, split outside brackets. `warn` hears of what is
+ * valid but likely a mistake, with its 1-based column. @throws ConfigError
+ */
+export function parseRuleLine(raw: string, line: number, opts: RuleListOptions, warn?: (message: string, column: number) => void): Rule {
   const fail = (message: string, offset: number): ConfigError => new ConfigError(message, { file: opts.file, line, column: offset + 1 });
   const fields: Field[] = [];
   let depth = 0;
@@ -93,7 +77,17 @@ export function parseRuleLine(raw: string, line: number, opts: RuleListOptions):
     throw e;
   }
   const rule: Rule = { line, text: raw.trim(), condition };
-  if (bw && bw.text !== '') rule.bandwidth = parseBandwidthField(bw.text, opts.unit, () => fail(`bad bandwidth "${bw.text}"; expected a non-negative number, Nx, x or no`, bw.offset));
+  if (bw && bw.text !== '') {
+    rule.bandwidth = parseBandwidthField(bw.text, opts.unit, () => fail(`bad bandwidth "${bw.text}"; expected a non-negative number, Nx, x or no`, bw.offset));
+    const spec = rule.bandwidth;
+    // `1.2x` is valid (the media rate, else 1.2 kbps), but nobody means a 1.2 kbps fallback:
+    // it reads like "1.2 × the media rate", which is `x` with a ratio of 120.
+    if (warn && spec.kind === 'dynamic' && spec.fallbackBytesPerSecond !== null && spec.fallbackBytesPerSecond < NX_WARN_BELOW) {
+      const kbps = Math.round(spec.fallbackBytesPerSecond * 8) / 1000;
+      const ratio = Math.round(Number(bw.text.slice(0, -1)) * 100);
+      warn(`"${bw.text}" means the media's encoding rate, or ${kbps} kbps when it is unknown; did you mean a ratio ("x, ${ratio}": ${ratio} % of the media rate)?`, bw.offset + 1);
+    }
+  }
   if (ratio && ratio.text !== '') {
     const n = parseAmount(ratio.text);
     if (n === null) throw fail(`bad ratio "${ratio.text}"; expected a non-negative percentage`, ratio.offset);

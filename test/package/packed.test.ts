@@ -163,7 +163,7 @@ const server = app.listen(0, '127.0.0.1', async () => {
     fs.cpSync(path.join(app, 'node_modules', 'koa-bandwidth'), path.join(ts, 'node_modules', 'koa-bandwidth'), { recursive: true });
     fs.cpSync(path.join(app, 'node_modules', 'fast-xml-parser'), path.join(ts, 'node_modules', 'fast-xml-parser'), { recursive: true });
     expect(fs.existsSync(path.join(ts, 'node_modules', 'prom-client'))).toBe(false);
-    fs.writeFileSync(path.join(ts, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, skipLibCheck: false, noEmit: true, module: 'node16', moduleResolution: 'node16', target: 'ES2022', types: ['node'], exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true }, files: ['app.ts'] }));
+    fs.writeFileSync(path.join(ts, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, skipLibCheck: false, noEmit: true, module: 'node16', moduleResolution: 'node16', target: 'ES2022', types: ['node'], exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true }, files: ['app.ts', 'app.mts'] }));
     fs.writeFileSync(path.join(ts, 'app.ts'), `import Koa from 'koa';
 import { bandwidth, route, statsEndpoints, type ResponseRecord, type Rate } from 'koa-bandwidth';
 import { resolvePlan } from 'koa-bandwidth/internals';
@@ -187,10 +187,21 @@ app.use(bw);
 app.use((ctx) => { ctx.body = ctx.bandwidth?.plan.rate ?? null; });
 void ok; void resolvePlan;
 `);
+    // The same from an ES module, and with the older node10 resolution (typesVersions).
+    fs.writeFileSync(path.join(ts, 'app.mts'), `import Koa from 'koa';
+import { bandwidth, route, type BandwidthMiddleware } from 'koa-bandwidth';
+import { TokenBucket } from 'koa-bandwidth/internals';
+const bw: BandwidthMiddleware = bandwidth({ rate: '500kbps' });
+new Koa().use(bw).use(route({ bandwidth: '400kbps' }));
+void TokenBucket;
+`);
+    fs.writeFileSync(path.join(ts, 'tsconfig.node10.json'), JSON.stringify({ compilerOptions: { strict: true, skipLibCheck: false, noEmit: true, module: 'commonjs', moduleResolution: 'node10', target: 'ES2022', types: ['node'], esModuleInterop: true, ignoreDeprecations: '6.0' }, files: ['app.ts'] }));
+    const node10 = run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ts, 'tsconfig.node10.json')], ts);
+    expect(node10.stdout + node10.stderr).toBe('');
     const tsc = run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', ts], ts);
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.status).toBe(0);
-  }, 120000);
+  }, 300000);
 
   it('runs its CLI: --version, and serve names the peers it lacks', () => {
     const bin = path.join(app, 'node_modules', 'koa-bandwidth', 'bin', 'koa-bandwidth.js');

@@ -6,13 +6,20 @@ import type { ResponseRecord } from './observe/response-record';
 export interface BandwidthEvents {
   /** A config change was validated and is now in force. */
   reload: [config: BandwidthConfig];
-  /** A config change was rejected (ConfigErrors); the previous config stays in force. */
+  /** A config change was rejected (ConfigErrors; a plain Error if the directory cannot be watched); the previous config stays in force. */
   error: [err: Error];
   /** A response finished (completed or aborted). */
   response: [record: ResponseRecord];
   /** A config that is valid but likely a mistake (each reported once). */
   warning: [warning: ConfigWarning];
 }
+
+/**
+ * A listener of event K. Declared as a method, so its parameters are checked bivariantly (as
+ * DOM listeners are): `(err: ConfigErrors) => …` is accepted for `'error'`, whose argument is
+ * an Error that is a ConfigErrors for every rejected config change.
+ */
+export type BandwidthListener<K extends keyof BandwidthEvents> = { bivariant(...args: BandwidthEvents[K]): void }['bivariant'];
 
 /**
  * An EventEmitter typed by BandwidthEvents: listeners get typed arguments, and an unknown
@@ -23,10 +30,10 @@ export interface BandwidthEvents {
  * ```
  */
 export interface BandwidthEventEmitter {
-  on<K extends keyof BandwidthEvents>(event: K, listener: (...args: BandwidthEvents[K]) => void): this;
-  once<K extends keyof BandwidthEvents>(event: K, listener: (...args: BandwidthEvents[K]) => void): this;
-  off<K extends keyof BandwidthEvents>(event: K, listener: (...args: BandwidthEvents[K]) => void): this;
-  addListener<K extends keyof BandwidthEvents>(event: K, listener: (...args: BandwidthEvents[K]) => void): this;
-  removeListener<K extends keyof BandwidthEvents>(event: K, listener: (...args: BandwidthEvents[K]) => void): this;
+  on<K extends keyof BandwidthEvents>(event: K, listener: BandwidthListener<K>): this;
+  once<K extends keyof BandwidthEvents>(event: K, listener: BandwidthListener<K>): this;
+  off<K extends keyof BandwidthEvents>(event: K, listener: BandwidthListener<K>): this;
+  addListener<K extends keyof BandwidthEvents>(event: K, listener: BandwidthListener<K>): this;
+  removeListener<K extends keyof BandwidthEvents>(event: K, listener: BandwidthListener<K>): this;
   listenerCount(event: keyof BandwidthEvents): number;
 }

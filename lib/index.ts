@@ -15,7 +15,7 @@
 // The middleware, per-route overrides and their options.
 export { bandwidth } from './middleware';
 export type { BandwidthMiddleware, BandwidthState } from './middleware';
-export type { BandwidthEvents, BandwidthEventEmitter } from './events';
+export type { BandwidthEvents, BandwidthEventEmitter, BandwidthListener } from './events';
 export { route } from './route';
 export type { RouteOptions, RouteBandwidth, RouteFactoryOptions } from './route';
 export type { BandwidthOptions, Logger } from './options';
@@ -48,3 +48,15 @@ export type { PromRegistry } from './observe/prom-client-like';
 export { RESPONSE_CHANNEL } from './observe/response-channel';
 export type { ResponseRecord, RecordPlan } from './observe/response-record';
 export { UNMATCHED } from './runtime';
+
+// ---- WebRTC: the plan in session descriptions (docs/webrtc.md) ----
+export { webrtcBandwidth } from './webrtc/webrtc-bandwidth';
+export type { WebrtcBandwidthOptions, WebrtcBandwidthState } from './webrtc/webrtc-bandwidth';
+export { shapeSdp, setSdpBandwidth } from './webrtc/set-sdp-bandwidth';
+export type { ShapedSdp, SectionParameters } from './webrtc/set-sdp-bandwidth';
+export { RTCP_RFC3550 } from './webrtc/sdp-plan';
+export type { SdpBandwidthPlan } from './webrtc/sdp-plan';
+export { callPlan } from './webrtc/call-plan';
+export { SdpError } from './webrtc/sdp-error';
+export type { SdpErrorReason } from './webrtc/sdp-error';
+// ---- end WebRTC ----

@@ -10,7 +10,7 @@ import { resolvePlan, type ResolveExtras, type RouteOverride } from './policy/re
 import { takeBtParams } from './policy/take-bt-params';
 import { respond } from './respond';
 import type { CapStore, Plan, RequestFacts, StatsSnapshot } from './types';
-import type { BandwidthEvents, BandwidthEventEmitter } from './events';
+import type { BandwidthEvents, BandwidthEventEmitter, BandwidthListener } from './events';
 
 const debug = debuglog('koa-bandwidth');
 /** What EventEmitter takes; BandwidthMiddleware's `on`/`off` give it the typed listeners. */
@@ -68,9 +68,9 @@ export interface BandwidthMiddleware {
    * bw.on('response', (r) => console.log(r.url, r.bytes, r.averageRate));
    * ```
    */
-  on<K extends keyof BandwidthEvents>(event: K, listener: (...args: BandwidthEvents[K]) => void): BandwidthMiddleware;
+  on<K extends keyof BandwidthEvents>(event: K, listener: BandwidthListener<K>): BandwidthMiddleware;
   /** `bw.off(name, listener)` is `bw.events.off(name, listener)`. */
-  off<K extends keyof BandwidthEvents>(event: K, listener: (...args: BandwidthEvents[K]) => void): BandwidthMiddleware;
+  off<K extends keyof BandwidthEvents>(event: K, listener: BandwidthListener<K>): BandwidthMiddleware;
   /** Re-read the config now; rejects with ConfigErrors and keeps the old config when invalid. */
   reload(): Promise<BandwidthConfig>;
   /** The config in force. */
@@ -105,7 +105,7 @@ export function bandwidth(opts: BandwidthOptions): BandwidthMiddleware {
   const config = runtime.config;
   const extras: ResolveExtras = {
     geoip: options.geoip,
-    onQueryValue: (field, raw, outcome) => debug('query %s value %j %s', field, raw, outcome),
+    onQueryValue: (field, raw, outcome, reason, param) => debug('query %s=%j (%s) %s: %s', param, raw, field, outcome, reason),
   };
 
   async function bandwidthMiddleware(ctx: Context, next: Next): Promise<void> {

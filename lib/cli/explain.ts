@@ -1,7 +1,7 @@
 import { loadConfigDir } from '../config/load-config-dir';
 import { VhostTable } from '../config/vhost-table';
 import { ConfigErrors } from '../errors';
-import { DEFAULT_LIMITS, resolvePlan, withEncodingRate } from '../policy/resolve-plan';
+import { DEFAULT_LIMITS, resolvePlan, withEncodingRate, type ResolveExtras } from '../policy/resolve-plan';
 import { takeBtParams } from '../policy/take-bt-params';
 import type { Plan } from '../types';
 import { existingDir, parseFlags, single, UsageError } from './args';
@@ -28,6 +28,18 @@ export interface ExplainOutput {
   trafficCapMbps: number;
   /** As seen downstream: BT params stripped. */
   url: string;
+  /** Query values not read, and why (docs/config.md): the field fell through to route, rules or settings. */
+  ignored: ExplainQueryNote[];
+  /** Query values read but lowered to the limits. */
+  clamped: ExplainQueryNote[];
+}
+
+/** One query value `explain` did not take as written. */
+export interface ExplainQueryNote {
+  param: string;
+  /** As the client sent it; an array when the param was repeated. */
+  value: string | readonly string[];
+  reason: string;
 }
 
 /**
@@ -80,6 +92,8 @@ export async function explainCommand(argv: readonly string[], io: CliIo, deps: {
     sessionCapKbps: 0,
     trafficCapMbps: 0,
     url: url.pathname + url.search,
+    ignored: [],
+    clamped: [],
   };
   if (vhost !== null) {
     const taken = takeBtParams(vhost, querystring);
@@ -89,7 +103,8 @@ export async function explainCommand(argv: readonly string[], io: CliIo, deps: {
     } catch {
       // keep the raw path, as the middleware does
     }
-    let plan: Plan = resolvePlan({ ip, path, headers, query: taken.query }, vhost, null, DEFAULT_LIMITS);
+    const onQueryValue: ResolveExtras['onQueryValue'] = (_field, value, outcome, reason, param) => out[outcome].push({ param, value, reason });
+    let plan: Plan = resolvePlan({ ip, path, headers, query: taken.query }, vhost, null, DEFAULT_LIMITS, { onQueryValue });
     if (file !== undefined && plan.dynamic) {
       if (!deps.probe) throw new UsageError('--file needs the media probe, which this build lacks');
       plan = withEncodingRate(plan, (await deps.probe(file)).bitrate);
@@ -101,7 +116,7 @@ export async function explainCommand(argv: readonly string[], io: CliIo, deps: {
 }
 
 /** A Plan in explain's units. */
-export function toExplainOutput(plan: Plan): Omit<ExplainOutput, 'url'> {
+export function toExplainOutput(plan: Plan): Omit<ExplainOutput, 'url' | 'ignored' | 'clamped'> {
   return {
     vhost: plan.vhost,
     throttle: plan.throttle,

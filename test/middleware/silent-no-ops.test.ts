@@ -38,6 +38,8 @@ function confDir(files: Record<string, string>): string {
 const twoVhosts = (extra = ''): string => `<Vhosts><Vhost Name="a.test"/><Vhost Name="b.test"/>${extra}</Vhosts>`;
 const oneVhost = '<Vhosts><Vhost Name="localhost"/></Vhosts>';
 const on = '<Server><VHostDefault><Options><BandwidthThrottling><Throttling>ON</Throttling></BandwidthThrottling></Options></VHostDefault></Server>';
+/** A server.xml that leaves <Throttling> at its default. */
+const plain = '<Server><VHostDefault><Options><TrafficCap>0</TrafficCap></Options></VHostDefault></Server>';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -51,7 +53,7 @@ afterAll(() => {
 const CONFIG_CASES: Array<[string, Record<string, string>, string, RegExp]> = [
   [
     'rules in a config directory that leaves <Throttling> at its default OFF',
-    { 'vhosts.xml': twoVhosts(), 'svc/a.test/throttling.txt': '*.mp4, 500\n' },
+    { 'server.xml': plain, 'vhosts.xml': twoVhosts(), 'svc/a.test/throttling.txt': '*.mp4, 500\n' },
     'THROTTLING_OFF',
     /svc\/a\.test\/throttling\.txt:0:0: warning: vhost "a\.test" has 1 rule, but <Throttling> is OFF by default, so none of them applies/,
   ],
@@ -69,7 +71,7 @@ const CONFIG_CASES: Array<[string, Record<string, string>, string, RegExp]> = [
   ],
   [
     'one vhost and no <Default>',
-    { 'vhosts.xml': oneVhost },
+    { 'server.xml': plain, 'vhosts.xml': oneVhost },
     'ONE_VHOST_NO_DEFAULT',
     /vhosts\.xml:0:0: warning: one vhost \("localhost"\) and no <Default>: requests for any other host \(127\.0\.0\.1\) pass through unmetered/,
   ],
@@ -105,7 +107,7 @@ describe('no silent no-ops', () => {
     ['an Nx of 10 kbps', { 'server.xml': on, 'vhosts.xml': twoVhosts(), 'svc/a.test/throttling.txt': '*, 10x\n' }],
     ['1x in a vhost whose unit is mbps', { 'server.xml': on.replace('<BandwidthThrottling>', '<BandwidthThrottling><Settings><Bandwidth Unit="mbps">2</Bandwidth></Settings>'), 'vhosts.xml': twoVhosts(), 'svc/a.test/throttling.txt': '*, 1x, 120\n' }],
     ['rules with <Throttling> written OFF', { 'server.xml': on.replace('>ON<', '>OFF<'), 'vhosts.xml': twoVhosts(), 'svc/a.test/throttling.txt': '*, 500\n' }],
-    ['one vhost with a <Default>', { 'vhosts.xml': '<Vhosts><Vhost Name="localhost"/><Default>localhost</Default></Vhosts>' }],
+    ['one vhost with a <Default>', { 'server.xml': plain, 'vhosts.xml': '<Vhosts><Vhost Name="localhost"/><Default>localhost</Default></Vhosts>' }],
   ])('says nothing for %s', async (_what, files) => {
     const dir = confDir(files);
     dirs.push(dir);

@@ -113,7 +113,7 @@ export function bandwidth(opts: BandwidthOptions): BandwidthMiddleware {
     if (vhost === null) {
       // Unknown hosts pass through unmetered, counted under one fixed name (docs/spec.md §1).
       ctx.bandwidth = undefined; // present but empty: route() knows bandwidth() ran
-      runtime.unmatched(ctx.hostname);
+      runtime.unmatched(ctx);
       try {
         await next();
       } finally {

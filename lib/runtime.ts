@@ -48,11 +48,12 @@ export class BandwidthRuntime implements ResponseSink {
    * no `<Default>` that is most likely another name of the same server (`127.0.0.1` for
    * `localhost`): say so, once. The host is the client's, so it is quoted and cut short.
    */
-  unmatched(host: string): void {
+  unmatched(ctx: { readonly hostname: string }): void {
     if (this.warnedUnmatched) return;
     const { vhosts, defaultVhost } = this.config.table.config;
     if (vhosts.length !== 1 || defaultVhost !== null) return;
     this.warnedUnmatched = true;
+    const host = ctx.hostname; // read only now: Koa parses it on each access
     const name = (vhosts[0] as { name: string }).name;
     this.options.warn('UNKNOWN_HOST', `a request for host ${JSON.stringify(host.slice(0, 100))} matched no vhost and passed through unmetered; the config has one vhost ("${name}") and no <Default>. Add an <Alias>, or <Default>${name}</Default> (this is said once)`);
   }

@@ -5,6 +5,7 @@ import type { GeoIp } from './policy/match-context';
 import { DEFAULT_LIMITS, type QueryLimits } from './policy/resolve-plan';
 import type { CapStore } from './types';
 import { SHORTHAND_KEYS, shorthandConfig, type ShorthandOptions } from './shorthand-config';
+import { readDuration, readPercent, readRate, type AmountResult, type Duration, type Percent, type Rate } from './config/amount';
 
 /**
  * Options of `bandwidth()`. Say what to throttle in one of three ways: the one-line form
@@ -25,7 +26,7 @@ export interface BandwidthOptions extends ShorthandOptions {
   /** Country lookup for `IP[KR]` conditions. */
   geoip?: GeoIp;
   /** The most a query string may ask for: bandwidth in bytes/s, ratio in percent, boost in seconds. */
-  limits?: Partial<QueryLimits>;
+  limits?: { bandwidth?: Rate; ratio?: Percent; boost?: Duration };
   /** Media headers larger than this are throttled like the rest. Default 16 MiB. */
   maxHeaderBytes?: number;
   /**
@@ -116,14 +117,23 @@ export function normalizeOptions(opts: BandwidthOptions | undefined): Normalized
   const l = opts.limits ?? {};
   if (typeof l !== 'object' || l === null) throw new OptionError('limits', 'an object { bandwidth?, ratio?, boost? }', l);
   for (const k of Object.keys(l)) if (!['bandwidth', 'ratio', 'boost'].includes(k)) throw new OptionError(`limits.${k}`, 'one of limits.bandwidth, limits.ratio, limits.boost', (l as Record<string, unknown>)[k]);
-  const limits: QueryLimits = {
-    bandwidth: l.bandwidth ?? DEFAULT_LIMITS.bandwidth,
-    ratio: l.ratio ?? DEFAULT_LIMITS.ratio,
-    boost: l.boost ?? DEFAULT_LIMITS.boost,
+  // Numbers in the documented units (bytes/s, percent, seconds), or strings that say theirs.
+  const limit = (k: 'bandwidth' | 'ratio' | 'boost', read: (v: unknown) => AmountResult, expected: string): number => {
+    const v = l[k];
+    if (v === undefined) return DEFAULT_LIMITS[k];
+    if (typeof v === 'string') {
+      const r = read(v);
+      if (!r.ok) throw new OptionError(`limits.${k}`, r.expected, v);
+      return r.value;
+    }
+    if (!isNonNegative(v)) throw new OptionError(`limits.${k}`, expected, v);
+    return v;
   };
-  if (!isNonNegative(limits.bandwidth)) throw new OptionError('limits.bandwidth', 'a finite number of bytes/s ≥ 0', l.bandwidth);
-  if (!isNonNegative(limits.ratio)) throw new OptionError('limits.ratio', 'a finite percentage ≥ 0', l.ratio);
-  if (!isNonNegative(limits.boost)) throw new OptionError('limits.boost', 'a finite number of seconds ≥ 0', l.boost);
+  const limits: QueryLimits = {
+    bandwidth: limit('bandwidth', readRate, 'a finite number of bytes/s ≥ 0'),
+    ratio: limit('ratio', readPercent, 'a finite percentage ≥ 0'),
+    boost: limit('boost', readDuration, 'a finite number of seconds ≥ 0'),
+  };
 
   const maxHeaderBytes = opts.maxHeaderBytes ?? 16 * 1024 * 1024;
   if (!isNonNegative(maxHeaderBytes) || !Number.isInteger(maxHeaderBytes)) throw new OptionError('maxHeaderBytes', 'an integer number of bytes ≥ 0', maxHeaderBytes);

@@ -38,3 +38,24 @@ describe('the one-line form of bandwidth()', () => {
     expect(() => bandwidth(opts)).not.toThrow();
   });
 });
+
+describe('limits with units', () => {
+  const config = {
+    defaults: { throttling: true, queryString: true, params: { bandwidth: 'bw', ratio: 'r', boost: 'b' } },
+    vhosts: [{ name: 'a.test', rules: '*, 100' }],
+    default: 'a.test',
+  };
+
+  it("clamps query values to limits written as '1mbps', '150%' and '10s'", async () => {
+    const plan = await planOf({ config, limits: { bandwidth: '1mbps', ratio: '150%', boost: '10s' } }, '/a?bw=99999&r=400&b=60');
+    expect(plan).toMatchObject({ bandwidth: 125_000, ratio: 150, boostSeconds: 10 });
+  });
+
+  it.each<[BandwidthOptions['limits'], RegExp]>([
+    [{ bandwidth: '1mb' as never }, /option `limits.bandwidth` must be a rate with an unambiguous unit/],
+    [{ boost: '10' as never }, /option `limits.boost` must be a number of seconds ≥ 0 or a string with a unit/],
+    [{ ratio: -1 }, /option `limits.ratio` must be a finite percentage ≥ 0, got -1/],
+  ])('rejects %j', (limits, message) => {
+    expect(() => bandwidth({ config, limits })).toThrow(message);
+  });
+});

@@ -102,6 +102,10 @@ describe('the packed package, installed into a fresh Koa app', () => {
     expect(tarballFiles.filter((f) => f.endsWith('.map'))).toEqual([]);
     expect(tarballFiles.filter((f) => f.startsWith('dist/example-app/') && !f.endsWith('.js'))).toEqual([]);
     expect(tarballFiles.filter((f) => f.startsWith('lib/') || f.startsWith('test/'))).toEqual([]);
+    // No file points at a source map (or at sources) that is not shipped.
+    const installed = path.join(app, 'node_modules', 'koa-bandwidth');
+    const mapped = tarballFiles.filter((f) => /\.(c|m)?js$|\.d\.ts$/.test(f) && /sourceMappingURL/.test(fs.readFileSync(path.join(installed, f), 'utf8')));
+    expect(mapped).toEqual([]);
   });
 
   it('adds at most 3 packages to a bare Koa app: itself, fast-xml-parser and strnum', () => {

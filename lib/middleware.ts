@@ -65,7 +65,7 @@ export interface BandwidthMiddleware {
    * `bw.on(name, listener)` is `bw.events.on(name, listener)`.
    * @example
    * ```ts
-   * bw.on('response', (r) => console.log(r.url, r.bytes, r.averageRate));
+   * bw.on('response', (r) => console.log(r.url, r.bytes, r.rateKbps));
    * ```
    */
   on<K extends keyof BandwidthEvents>(event: K, listener: BandwidthListener<K>): BandwidthMiddleware;

@@ -93,8 +93,10 @@ export interface BandwidthMiddleware {
  * @example
  * ```ts
  * const app = new Koa();
+ * app.use(bandwidth({ rate: '2mbps', boost: '5s' }));   // every response, one line
+ * // or rules from config files, reloaded on change:
  * const bw = bandwidth({ conf: './conf' });
- * bw.events.on('error', (err) => console.error(err.message));
+ * bw.on('error', (err) => console.error(err.message));
  * app.use(bw);
  * ```
  * @throws OptionError for bad options, ConfigErrors for a bad config at startup.

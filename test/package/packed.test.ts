@@ -207,6 +207,41 @@ void TokenBucket;
     expect(tsc.status).toBe(0);
   }, 300000);
 
+  it('serves the example from the installed package once its peers are installed, listing --media', async () => {
+    const served = path.join(work, 'served');
+    const peers = { '@koa/router': (LOCK.packages['node_modules/@koa/router'] as LockEntry).version as string, 'koa-send': (LOCK.packages['node_modules/koa-send'] as LockEntry).version as string };
+    const ours = JSON.parse(fs.readFileSync(path.join(app, 'package-lock.json'), 'utf8')).packages['node_modules/koa-bandwidth'] as LockEntry;
+    install(served, { koa: koaVersion, 'koa-bandwidth': `file:../${path.basename(tarball)}`, ...peers }, { ...closure(['koa', '@koa/router', 'koa-send', ...Object.keys(PKG.dependencies)]), 'node_modules/koa-bandwidth': ours });
+    const media = path.join(served, 'my-media');
+    fs.mkdirSync(media);
+    fs.copyFileSync(path.join(ROOT, 'test', 'fixtures', 'media', 'cbr.mp3'), path.join(media, 'song.mp3'));
+    const bin = path.join(served, 'node_modules', 'koa-bandwidth', 'bin', 'koa-bandwidth.js');
+    const child = spawn(process.execPath, [bin, 'serve', '--conf', path.join(served, 'node_modules', 'koa-bandwidth', 'example-app', 'conf'), '--media', media, '--port', '0'], { cwd: served, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /listening on (http:\S+)/.exec(out);
+          if (m) resolve(m[1] as string);
+        });
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+      });
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/Press play on the video or the audio/);
+      const list = (await (await fetch(`${url}api/media`)).json()) as Array<{ name: string }>;
+      expect(list.map((f) => f.name)).toEqual(['song.mp3']);
+      const song = await fetch(`${url}song.mp3`);
+      expect(song.status).toBe(200);
+      expect((await song.arrayBuffer()).byteLength).toBe(fs.statSync(path.join(media, 'song.mp3')).size);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  }, 120000);
+
   it('runs its CLI: --version, and serve names the peers it lacks', () => {
     const bin = path.join(app, 'node_modules', 'koa-bandwidth', 'bin', 'koa-bandwidth.js');
     expect(run(process.execPath, [bin, '--version'], app).stdout).toBe(`${PKG.version}\n`);

@@ -55,7 +55,7 @@ export class BandwidthRuntime implements ResponseSink {
     this.warnedUnmatched = true;
     const host = ctx.hostname; // read only now: Koa parses it on each access
     const name = (vhosts[0] as { name: string }).name;
-    this.options.warn('UNKNOWN_HOST', `a request for host ${JSON.stringify(host.slice(0, 100))} matched no vhost and passed through unmetered; the config has one vhost ("${name}") and no <Default>. Add an <Alias>, or <Default>${name}</Default> (this is said once)`);
+    this.options.warn('UNKNOWN_HOST', `a request for host ${JSON.stringify(host.slice(0, 100))} matched no vhost and passed through unmetered; the config has one vhost ("${name}") and no <Default>. Add an alias, or make it the default (<Default>${name}</Default>, or default: '${name}' in \`config\`); this is said once`);
   }
 
   wantsRecords(): boolean {

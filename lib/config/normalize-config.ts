@@ -134,7 +134,7 @@ export function normalizeConfig(input: ConfigInput, opts: NormalizeOptions): Ban
   if (vhosts.length === 1 && defaultVhost === null) {
     const only = vhosts[0] as VhostConfig;
     const other = only.name === 'localhost' ? '127.0.0.1' : 'an address or another name of this server';
-    warnings.push(new ConfigWarning('ONE_VHOST_NO_DEFAULT', `one vhost ("${only.name}") and no <Default>: requests for any other host (${other}) pass through unmetered; add an <Alias> or <Default>${only.name}</Default>`, where('default')));
+    warnings.push(new ConfigWarning('ONE_VHOST_NO_DEFAULT', `one vhost ("${only.name}") and no <Default>: requests for any other host (${other}) pass through unmetered; add an alias, or make it the default (<Default>${only.name}</Default>, or default: '${only.name}' in \`config\`)`, where('default')));
   }
   return { vhosts, defaultVhost, warnings };
 }

@@ -60,7 +60,7 @@ function install(dir: string, deps: Record<string, string>, entries: Record<stri
   const lock = { name: 'app', version: '1.0.0', lockfileVersion: 3, requires: true, packages: { '': { name: 'app', version: '1.0.0', dependencies: deps }, ...entries } };
   fs.writeFileSync(path.join(dir, 'package-lock.json'), JSON.stringify(lock, null, 2));
   const r = run('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], dir);
-  if (r.status !== 0) throw new Error(`npm ci --offline failed in ${dir}:\n${r.stderr}`);
+  if (r.status !== 0) throw new Error(`npm ci --offline failed in ${dir} (ENOTCACHED means the npm cache lacks a tarball of this repository's lock: run \`npm install\` here once, online):\n${r.stderr}`);
   const ls = run('npm', ['ls', '--all', '--parseable', '--offline'], dir);
   if (ls.status !== 0) throw new Error(`npm ls --all: the installed tree has missing or invalid dependencies:\n${ls.stderr}`);
   return ls.stdout.trim().split('\n').slice(1).map((p) => path.relative(path.join(dir, 'node_modules'), p)).sort();

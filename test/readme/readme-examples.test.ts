@@ -83,6 +83,11 @@ function download(port: number, urlPath: string, host = 'localhost'): Promise<{ 
 }
 
 describe('the README examples, run as written', () => {
+  it('has a test below for every block marked in README.md', () => {
+    const marked = [...README.matchAll(/<!-- readme-test: ([\w-]+) -->/g)].map((m) => m[1]);
+    expect(marked).toEqual(['one-line', 'plain-config']);
+  });
+
   it('one-line start: 5 s of boost, then 2 Mbit/s, for every response', async () => {
     // 2 MB: the 5 s boost at 2 Mbit/s is 1.25 MB, sent at once; the other 0.75 MB take 3 s.
     const { port, stderr } = await start('one-line');

@@ -35,5 +35,6 @@ export interface BandwidthEventEmitter {
   off<K extends keyof BandwidthEvents>(event: K, listener: BandwidthListener<K>): this;
   addListener<K extends keyof BandwidthEvents>(event: K, listener: BandwidthListener<K>): this;
   removeListener<K extends keyof BandwidthEvents>(event: K, listener: BandwidthListener<K>): this;
+  removeAllListeners(event?: keyof BandwidthEvents): this;
   listenerCount(event: keyof BandwidthEvents): number;
 }

@@ -20,6 +20,7 @@ export { route } from './route';
 export type { RouteOptions, RouteBandwidth, RouteFactoryOptions } from './route';
 export type { BandwidthOptions, Logger } from './options';
 export type { ShorthandOptions } from './shorthand-config';
+export { viewerSessionKey } from './session-key';
 export type { SessionMode } from './session-key';
 export type { Rate, RateString, RateUnit, Duration, DurationString, DurationUnit, Percent } from './config/amount';
 
@@ -30,6 +31,14 @@ export type { WarningCode } from './config/config-warning';
 export type * from './types';
 export type { ConfigInput, VhostInput, VhostOptionsInput, BandwidthConfig, VhostConfig } from './config/config-model';
 export type { GeoIp } from './policy/match-context';
+
+// HLS and DASH (docs/segmented.md): the viewer key and the playlist parsers.
+export { viewerKey, cmcdSid } from './segmented/viewer-key';
+export type { ViewerKeyOptions, ViewerSource } from './segmented/viewer-key';
+export { parseM3u8 } from './segmented/parse-m3u8';
+export type { M3u8, HlsVariant } from './segmented/parse-m3u8';
+export { parseMpd } from './segmented/parse-mpd';
+export type { MpdTrack, TimelineRun } from './segmented/parse-mpd';
 
 // Cap stores: in memory (the default) and Redis (fleets).
 export { memoryStore } from './store/memory-store';

@@ -36,7 +36,7 @@ export interface NormalizeOptions {
 }
 
 /** Built-in defaults (docs/spec.md §1: "Defaults are as shown"). */
-const BUILTIN: Required<Omit<VhostOptionsInput, 'params'>> = {
+const BUILTIN: Required<Omit<VhostOptionsInput, 'params' | 'viewer'>> = {
   trafficCap: 0,
   sessionCap: 0,
   bandwidth: 1000,
@@ -49,7 +49,7 @@ const BUILTIN: Required<Omit<VhostOptionsInput, 'params'>> = {
 };
 
 type Key = keyof VhostOptionsInput;
-const KEYS = Object.keys(BUILTIN).concat('params') as Key[];
+const KEYS = Object.keys(BUILTIN).concat('params', 'viewer') as Key[];
 const PARAM_KEYS = ['bandwidth', 'ratio', 'boost'] as const;
 
 /**
@@ -152,6 +152,11 @@ function checkKeys(o: object, prefix: string, where: (k: string) => Where, repor
       if (!(PARAM_KEYS as readonly string[]).includes(k)) report(`unknown param "${k}"; expected bandwidth, ratio or boost`, where(`${prefix}.params.${k}`));
     }
   }
+  const viewer = (o as VhostOptionsInput).viewer;
+  if (viewer !== undefined) {
+    if (typeof viewer !== 'object' || viewer === null) report(`bad viewer ${show(viewer)}; expected { param?, cookie? }`, where(`${prefix}.viewer`));
+    else for (const k of Object.keys(viewer)) if (k !== 'param' && k !== 'cookie') report(`unknown viewer key "${k}"; expected param or cookie`, where(`${prefix}.viewer.${k}`));
+  }
 }
 
 function resolveOptions(
@@ -164,7 +169,7 @@ function resolveOptions(
   throttlingByDefault = false,
 ): Resolved | null {
   let ok = true;
-  const pick = <K extends Exclude<Key, 'params'>>(k: K): { value: unknown; at: Where | null } => {
+  const pick = <K extends Exclude<Key, 'params' | 'viewer'>>(k: K): { value: unknown; at: Where | null } => {
     if (own[k] !== undefined) return { value: own[k], at: where(`${ownPrefix}.${k}`) };
     if (base[k] !== undefined) return { value: base[k], at: where(`${basePrefix}.${k}`) };
     return { value: BUILTIN[k], at: null };
@@ -227,8 +232,19 @@ function resolveOptions(
   const throttling = !throttlingSet && throttlingByDefault ? true : flag('throttling', 'Throttling');
   const queryString = flag('queryString', 'Throttling QueryString');
   const caseSensitive = flag('caseSensitive', 'CaseSensitive');
+  const viewer: VhostConfig['viewer'] = {};
+  for (const k of ['param', 'cookie'] as const) {
+    const value = own.viewer?.[k] ?? base.viewer?.[k];
+    if (value === undefined) continue;
+    const at = own.viewer?.[k] !== undefined ? where(`${ownPrefix}.viewer.${k}`) : where(`${basePrefix}.viewer.${k}`);
+    // A cookie name is an RFC 6265 token; a query key has no separators either.
+    if (typeof value !== 'string' || !/^[!#$%'*+.^_`|~0-9A-Za-z-]{1,64}$/.test(value)) {
+      ok = false;
+      report(`bad Viewer ${k === 'param' ? 'Param' : 'Cookie'} ${show(value)}; expected a name of 1 to 64 token characters (letters, digits, - _ . and the like)`, at);
+    } else viewer[k] = value;
+  }
   if (!ok) return null;
-  return { trafficCap, sessionCap, settings: { bandwidth, unit: unit ?? 'kbps', ratio, boost, params }, throttling, throttlingSet, queryString, caseSensitive };
+  return { trafficCap, sessionCap, settings: { bandwidth, unit: unit ?? 'kbps', ratio, boost, params }, throttling, throttlingSet, queryString, caseSensitive, viewer };
 }
 
 /** How an amount written with a unit is read, by field: rates to bytes/s, boost to seconds, ratio to percent. */

@@ -40,8 +40,9 @@
   applySettings();
 
   // The hint says what to do first; it goes once something plays.
-  ['video', 'audio'].forEach(function (id) {
-    $(id).addEventListener('play', function () { $('start-hint').hidden = true; });
+  ['video', 'audio', 'hls-video'].forEach(function (id) {
+    const player = $(id);
+    if (player) player.addEventListener('play', function () { $('start-hint').hidden = true; });
   });
 
   // The file lists are the served directory's own files (GET /api/media), so `serve --media

@@ -61,7 +61,7 @@ describeWithTools({ chromium: 'chromium' }, 'the example page in Chromium', () =
     const res = await page.goto(server.url);
     expect(res?.status()).toBe(200);
     await expect(page.locator('#start-hint').isVisible()).resolves.toBe(true);
-    await expect(page.textContent('#start-hint')).resolves.toMatch(/Press play on the video or the audio/);
+    await expect(page.textContent('#start-hint')).resolves.toMatch(/Press play on a player below/);
     // The players' lists are the media directory's files, from GET /api/media.
     await page.waitForFunction("document.body.dataset.mediaListed === '4'", null, { timeout: 5000 });
     const videos = await page.$$eval('#video-file option', (os) => os.map((o) => (o as unknown as { value: string }).value));

@@ -231,7 +231,7 @@ void TokenBucket;
       });
       const page = await fetch(url);
       expect(page.status).toBe(200);
-      expect(await page.text()).toMatch(/Press play on the video or the audio/);
+      expect(await page.text()).toMatch(/Press play on a player below/);
       const list = (await (await fetch(`${url}api/media`)).json()) as Array<{ name: string }>;
       expect(list.map((f) => f.name)).toEqual(['song.mp3']);
       const song = await fetch(`${url}song.mp3`);

@@ -9,11 +9,9 @@ import { peekStream } from './media/peek-stream';
 import { anyLimit } from './meter/engine';
 import { exemptForRange } from './meter/exempt-for-range';
 import type { MeteredBody } from './meter/metered-body';
-import type { BandwidthState } from './middleware';
+import type { BandwidthState } from './bandwidth-state';
 import type { BandwidthRuntime } from './runtime';
 import { observeResponse } from './observe/observe-response';
-import { withEncodingRate } from './policy/resolve-plan';
-import { sessionKey } from './session-key';
 import type { ByteRange, MediaInfo } from './types';
 
 const debug = debuglog('koa-bandwidth');
@@ -30,6 +28,7 @@ type FileStream = fs.ReadStream & { path: string; start?: number; end?: number }
  * (`x` rules), then hand the body to the meter and watch the response to its end.
  */
 export function respond(ctx: Context, state: BandwidthState, runtime: BandwidthRuntime): Promise<void> | undefined {
+  if (state.vhost.xAccelLimitRate) readAccelLimitRate(ctx, state);
   const plan = state.plan;
   // Header exemption and `x` rates matter only under BT, and need the media behind the body:
   // most responses have none, and finish here without a promise.
@@ -70,15 +69,33 @@ async function probeAndFinish(ctx: Context, state: BandwidthState, runtime: Band
   finish(ctx, state, runtime, exempt);
 }
 
-/** `x` rules take the probed encoding rate (SPEC §2, §4). */
+/** `x` rules take the probed encoding rate (docs/config.md, docs/media.md). */
 function applyRate(state: BandwidthState, bitrate: number | null): void {
-  if (state.plan.dynamic) state.plan = withEncodingRate(state.plan, bitrate);
+  if (state.plan.dynamic) state.setEncodingRate(bitrate);
+}
+
+/**
+ * An upstream's `X-Accel-Limit-Rate: N` (bytes/s; 0 = no limit), as nginx reads it, when the
+ * vhost enables `<XAccelLimitRate>`. The header is removed from the response either way, as
+ * nginx does; a value that is not a whole number is ignored (debuglog).
+ */
+function readAccelLimitRate(ctx: Context, state: BandwidthState): void {
+  const raw = ctx.response.get('X-Accel-Limit-Rate');
+  if (raw === '') return;
+  ctx.remove('X-Accel-Limit-Rate');
+  const t = String(raw).trim();
+  const n = /^\d{1,15}$/.test(t) ? Number(t) : NaN;
+  if (!Number.isFinite(n)) {
+    debug('X-Accel-Limit-Rate %j ignored: not a whole number of bytes/s', raw);
+    return;
+  }
+  state.setUpstream(n === 0 ? { throttle: false } : { throttle: true, rate: n });
 }
 
 /** Hands the body to the meter and watches the response to its end. */
 function finish(ctx: Context, state: BandwidthState, runtime: BandwidthRuntime, exempt: ByteRange[]): undefined {
   const plan = state.plan;
-  const session = sessionKey(ctx, runtime.options.session);
+  const session = runtime.sessionOf(ctx, state.vhost);
   const sessionId = runtime.sessionId(session);
   const rate = plan.throttle ? plan.rate : null;
   // Most responses have no limit at all: no meter input to build.
@@ -91,9 +108,13 @@ function finish(ctx: Context, state: BandwidthState, runtime: BandwidthRuntime, 
     sessionCap: plan.sessionCap,
     trafficCap: plan.trafficCap,
     exempt,
-    ip: ctx.ip ?? '',
+    ip: state.clientIp,
     plan,
   });
+  if (metered) {
+    state.attach(ctx.body as MeteredBody);
+    runtime.track(sessionId, state, ctx.body as MeteredBody);
+  }
   observeResponse(ctx, plan.vhost, sessionId, plan, metered ? (ctx.body as MeteredBody) : null, runtime);
   return undefined;
 }

@@ -10,6 +10,13 @@ import { mergeStats } from './observe/merge-stats';
 import { UnmeteredStats, type UnmeteredResponse } from './observe/unmetered-stats';
 import type { SessionKey } from './meter/flow';
 import type { CapStore, Plan, StatsSnapshot } from './types';
+import type { Context } from 'koa';
+import type { VhostConfig } from './config/config-model';
+import type { MeteredBody } from './meter/metered-body';
+import type { ClientAddress } from './policy/trusted-proxies';
+import { requestClient } from './request-client';
+import { sessionKeyFor } from './session-key';
+import { readChange, type BandwidthChange, type BandwidthState } from './bandwidth-state';
 
 /** The vhost name that hosts matching no vhost are counted under (issue 7). */
 export const UNMATCHED = '_unmatched';
@@ -26,12 +33,63 @@ export class BandwidthRuntime implements ResponseSink {
   readonly unmetered: UnmeteredStats;
   private readonly ids = new WeakMap<object, string>();
   private nextId = 0;
+  /** Metered responses in flight by session id, for `retune()`. */
+  private readonly running = new Map<string, Set<BandwidthState>>();
 
   constructor(readonly options: NormalizedOptions) {
     this.config = new LiveConfig(options);
     this.store = options.store ?? memoryStore({ clock: options.clock });
     this.engine = createEngine({ store: this.store, clock: options.clock });
     this.unmetered = new UnmeteredStats(options.clock);
+    // Live retuning: a reload's TrafficCap and Session cap apply to responses in flight.
+    this.config.on('reload', (config: { vhosts: readonly VhostConfig[] }) => {
+      for (const v of config.vhosts) this.engine.retuneVhost(v.name, { trafficCap: v.trafficCap, sessionCap: v.sessionCap });
+    });
+  }
+
+  /** The request's client address (after trusted proxies, when the config has them). */
+  clientOf(ctx: Context): ClientAddress {
+    return requestClient(ctx, this.config.table.config.trustedProxies ?? null);
+  }
+
+  /** The request's session: the vhost's `<SessionKey>`, else the `session` option. */
+  sessionOf(ctx: Context, vhost: VhostConfig | null): SessionKey {
+    return sessionKeyFor(ctx, vhost?.sessionKey, this.options.session, () => this.clientOf(ctx).ip);
+  }
+
+  clientIp(ctx: Context): string {
+    return this.clientOf(ctx).ip;
+  }
+
+  /** A metered response in flight, reachable by its session id until its body closes. */
+  track(sessionId: string, state: BandwidthState, body: MeteredBody): void {
+    let set = this.running.get(sessionId);
+    if (!set) this.running.set(sessionId, (set = new Set()));
+    set.add(state);
+    body.once('close', () => {
+      set.delete(state);
+      if (set.size === 0 && this.running.get(sessionId) === set) this.running.delete(sessionId);
+    });
+  }
+
+  /** Change the plan of every response of a session in flight; returns how many changed. */
+  retune(sessionId: string, change: BandwidthChange): number {
+    readChange(change); // a bad change throws even when no response is in flight
+    const set = this.running.get(sessionId);
+    if (!set) return 0;
+    let n = 0;
+    for (const state of [...set]) {
+      if (!state.metered) continue;
+      state.set(change);
+      n++;
+    }
+    return n;
+  }
+
+  /** A running body's plan changed: stats show the new one. */
+  replan(body: MeteredBody, plan: Plan): void {
+    body.flow.spec.plan = plan;
+    body.flow.session.plan = plan;
   }
 
   /** A stable id per session: `c<n>` per connection, the key itself for `ip`/function sessions. */

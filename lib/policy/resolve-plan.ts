@@ -1,5 +1,6 @@
 import type { VhostConfig } from '../config/config-model';
 import { toBytesPerSecond as toBytes } from '../config/units';
+import { parseDuration } from '../config/duration';
 import type { BandwidthSpec, Plan, RequestFacts } from '../types';
 import { MatchContext, type GeoIp } from './match-context';
 import type { Rule } from './rule';
@@ -11,6 +12,8 @@ export interface RouteOverride {
   ratio?: number;
   /** Seconds. */
   boost?: number;
+  /** A byte boost, in place of `boost` seconds. */
+  boostBytes?: number;
 }
 
 /** The most a query string may ask for (SPEC §3: values are clamped). */
@@ -56,18 +59,21 @@ export function resolvePlan(facts: RequestFacts, vhost: VhostConfig, route: Rout
   const s = vhost.settings;
   const spec: BandwidthSpec = q.bandwidth !== undefined ? { kind: 'fixed', bytesPerSecond: q.bandwidth } : (route?.bandwidth ?? rule?.bandwidth ?? { kind: 'fixed', bytesPerSecond: s.bandwidth });
   const ratio = q.ratio ?? route?.ratio ?? rule?.ratio ?? s.ratio;
-  const boostSeconds = q.boost ?? route?.boost ?? rule?.boost ?? s.boost;
-  // `x` falls back to <Settings>, `Nx` to N, until the probe supplies the encoding rate (SPEC §2).
+  // The first layer that gives a boost, in seconds or in bytes, gives it.
+  const boost = q.boost !== undefined ? { seconds: q.boost } : (boostOf(route) ?? boostOf(rule) ?? (s.boostBytes !== undefined ? { bytes: s.boostBytes } : { seconds: s.boost }));
+  // `x` falls back to <Settings>, `Nx` to N, until the probe supplies the encoding rate (docs/config.md).
   const bandwidth = spec.kind === 'fixed' ? spec.bytesPerSecond : spec.kind === 'dynamic' ? (spec.fallbackBytesPerSecond ?? s.bandwidth) : s.bandwidth;
   const rate = (bandwidth * ratio) / 100;
+  const byBytes = 'bytes' in boost;
   return Object.freeze({
     vhost: vhost.name,
     throttle: true,
     rule: rule ? { line: rule.line, text: rule.text } : null,
     bandwidth,
     ratio,
-    boostSeconds,
-    boostBytes: boostSeconds * rate,
+    boostSeconds: byBytes ? (rate > 0 ? boost.bytes / rate : 0) : boost.seconds,
+    boostBytes: byBytes ? boost.bytes : boost.seconds * rate,
+    ...(byBytes ? { boostBy: 'bytes' as const } : {}),
     rate,
     dynamic: spec.kind === 'dynamic',
     sessionCap: vhost.sessionCap,
@@ -83,7 +89,15 @@ export function withEncodingRate(plan: Plan, bitsPerSecond: number | null): Plan
   if (!plan.dynamic || !plan.throttle || bitsPerSecond === null || !Number.isFinite(bitsPerSecond) || bitsPerSecond <= 0) return plan;
   const bandwidth = bitsPerSecond / 8;
   const rate = (bandwidth * plan.ratio) / 100;
+  if (plan.boostBy === 'bytes') return Object.freeze({ ...plan, bandwidth, rate, boostSeconds: rate > 0 ? plan.boostBytes / rate : 0 });
   return Object.freeze({ ...plan, bandwidth, rate, boostBytes: plan.boostSeconds * rate });
+}
+
+/** A layer's boost (route or rule), if it gives one. */
+function boostOf(layer: { boost?: number; boostBytes?: number } | null | undefined): { seconds: number } | { bytes: number } | undefined {
+  if (!layer) return undefined;
+  if (layer.boostBytes !== undefined) return { bytes: layer.boostBytes };
+  return layer.boost !== undefined ? { seconds: layer.boost } : undefined;
 }
 
 function firstMatch(rules: readonly Rule[], m: MatchContext): Rule | null {
@@ -135,7 +149,8 @@ function readQuery(facts: RequestFacts, vhost: VhostConfig, limits: QueryLimits,
     const raw = facts.query[field];
     if (raw === undefined || vhost.settings.params[field] === undefined) continue;
     const t = raw.trim();
-    const n = t === '' ? NaN : Number(t);
+    // A boost may carry time units (`10s`, `1min 30secs`), read as strictly as in config.
+    const n = t === '' ? NaN : field === 'boost' && /[a-z]/i.test(t) ? (parseDuration(t) ?? NaN) : Number(t);
     if (!Number.isFinite(n) || n < 0) {
       extras.onQueryValue?.(field, raw, 'ignored');
       continue;

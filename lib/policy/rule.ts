@@ -13,4 +13,8 @@ export interface Rule {
   ratio?: number;
   /** Seconds. */
   boost?: number;
+  /** A byte boost (`512KB`), in place of `boost` seconds. */
+  boostBytes?: number;
+  /** The condition reads the response's media type (`MIME[...]`): decided after the handlers. */
+  usesMime?: boolean;
 }

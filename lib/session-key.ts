@@ -32,33 +32,47 @@ function connectionOf(ctx: Context): SessionKey {
 const MAX_VALUE = 1024;
 
 /**
- * Session keyers by `<SessionKey>` kind (lib/config/session-key-spec.ts lists the kinds).
- * A keyer returns null when the request lacks what it keys on: the connection is the session.
+ * Session keyers by `<SessionKey>` kind (lib/config/session-key-spec.ts lists the kinds): the
+ * session's id from the request's headers and client address. A keyer returns null when the
+ * request lacks what it keys on, and for `connection`: then the connection is the session.
  * Header and cookie values are hashed: stats, records and metrics show the session id, and a
  * cookie is often a secret.
  */
-const KEYERS: Record<string, (ctx: Context, spec: SessionKeySpec, clientIp: () => string) => SessionKey | null> = {
-  connection: (ctx) => connectionOf(ctx),
-  ip: (_ctx, _spec, clientIp) => `ip:${clientIp()}`,
-  header: (ctx, spec) => {
-    const v = ctx.req.headers[spec.name ?? ''];
+const KEYERS: Record<string, (headers: Headers, spec: SessionKeySpec, clientIp: () => string) => string | null> = {
+  connection: () => null,
+  ip: (_headers, _spec, clientIp) => `ip:${clientIp()}`,
+  header: (headers, spec) => {
+    const v = headers[spec.name ?? ''];
     const text = Array.isArray(v) ? v.join(', ') : v;
     return text === undefined || text === '' || text.length > MAX_VALUE ? null : `header:${spec.name}#${digest(text)}`;
   },
-  cookie: (ctx, spec) => {
-    const value = cookieValue(ctx.req.headers.cookie, spec.name ?? '');
+  cookie: (headers, spec) => {
+    const value = cookieValue(headers.cookie, spec.name ?? '');
     return value === null || value === '' || value.length > MAX_VALUE ? null : `cookie:${spec.name}#${digest(value)}`;
   },
 };
+
+type Headers = Readonly<Record<string, string | string[] | undefined>>;
+
+/**
+ * The session id a `<SessionKey>` gives a request, or null when the connection is the session
+ * (`connection`, or the header or cookie is missing). Pure: `explain` shows it.
+ *
+ * @example
+ * sessionIdOf({ kind: 'ip', text: 'ip' }, {}, () => '203.0.113.7') // 'ip:203.0.113.7'
+ */
+export function sessionIdOf(spec: SessionKeySpec, headers: Headers, clientIp: () => string): string | null {
+  const keyer = Object.hasOwn(KEYERS, spec.kind) ? KEYERS[spec.kind] : undefined;
+  return keyer ? keyer(headers, spec, clientIp) : null;
+}
 
 /**
  * The session of a request on a vhost: the vhost's `<SessionKey>` when it has one, else the
  * `session` option.
  */
 export function sessionKeyFor(ctx: Context, spec: SessionKeySpec | null | undefined, mode: SessionMode, clientIp: () => string): SessionKey {
-  if (spec == null) return sessionKey(ctx, mode, typeof mode === 'string' && mode === 'ip' ? clientIp() : undefined);
-  const keyer = Object.hasOwn(KEYERS, spec.kind) ? KEYERS[spec.kind] : undefined;
-  return keyer?.(ctx, spec, clientIp) ?? connectionOf(ctx);
+  if (spec == null) return sessionKey(ctx, mode, mode === 'ip' ? clientIp() : undefined);
+  return sessionIdOf(spec, ctx.req.headers, clientIp) ?? connectionOf(ctx);
 }
 
 const digest = (v: string): string => createHash('sha256').update(v).digest('base64url').slice(0, 16);

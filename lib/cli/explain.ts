@@ -3,6 +3,8 @@ import { VhostTable } from '../config/vhost-table';
 import { ConfigErrors } from '../errors';
 import { DEFAULT_LIMITS, resolvePlan, withEncodingRate } from '../policy/resolve-plan';
 import { takeBtParams } from '../policy/take-bt-params';
+import { resolveClientAddress } from '../policy/trusted-proxies';
+import { sessionIdOf } from '../session-key';
 import type { Plan } from '../types';
 import { parseFlags, single, UsageError } from './args';
 import type { CliIo } from './args';
@@ -27,15 +29,29 @@ export interface ExplainOutput {
   trafficCapMbps: number;
   /** As seen downstream: BT params stripped. */
   url: string;
+  /**
+   * The client address rules and sessions see: `--ip` is the peer; with `<TrustedProxies>` the
+   * forwarding header given with `--header` is walked. `via` is the trusted hop that reported
+   * the address (null: the peer itself); `source` is `socket` or the header.
+   */
+  client: { ip: string; source: string; via: string | null };
+  /**
+   * The session: `key` as `<SessionKey>` says it (`default` when the vhost has none: the app's
+   * `session` option decides, the connection unless told otherwise); `id` as stats and records
+   * show it, or null when the connection is the session.
+   */
+  session: { key: string; id: string | null };
 }
 
 /**
- * `koa-bandwidth explain --conf DIR --url URL [--host HOST] [--ip IP] [--header 'Name: value']... [--file PATH]`:
+ * `koa-bandwidth explain --conf DIR --url URL [--host HOST] [--ip IP] [--header 'Name: value']... [--method M] [--type MIME] [--file PATH]`:
  * print the plan the middleware would resolve. Host comes from --host, else a `Host`
- * --header, else an absolute --url, else the `<Default>` vhost applies. IP defaults to 127.0.0.1.
+ * --header, else an absolute --url, else the `<Default>` vhost applies. `--ip` is the peer
+ * (default 127.0.0.1); behind `<TrustedProxies>` give the forwarding header with --header.
+ * `--method` (default GET) and `--type` (the response's Content-Type) feed METHOD and MIME rules.
  */
 export async function explainCommand(argv: readonly string[], io: CliIo, deps: { probe?: ExplainProbe } = {}): Promise<number> {
-  const flags = parseFlags(argv, ['conf', 'url', 'host', 'ip', 'header', 'file']);
+  const flags = parseFlags(argv, ['conf', 'url', 'host', 'ip', 'header', 'file', 'method', 'type']);
   const dir = single(flags, 'conf', true);
   const rawUrl = single(flags, 'url', true);
   const file = single(flags, 'file');
@@ -65,6 +81,8 @@ export async function explainCommand(argv: readonly string[], io: CliIo, deps: {
   }
   const querystring = url.search.slice(1);
   const vhost = table.lookup(host);
+  const peer = single(flags, 'ip') ?? '127.0.0.1';
+  const client = resolveClientAddress(peer, headers, table.config.trustedProxies ?? null);
   const out: ExplainOutput = {
     vhost: null,
     throttle: false,
@@ -77,6 +95,8 @@ export async function explainCommand(argv: readonly string[], io: CliIo, deps: {
     sessionCapKbps: 0,
     trafficCapMbps: 0,
     url: url.pathname + url.search,
+    client: { ip: client.ip, source: client.source, via: client.via },
+    session: { key: 'default', id: null },
   };
   if (vhost !== null) {
     const taken = takeBtParams(vhost, querystring);
@@ -86,7 +106,9 @@ export async function explainCommand(argv: readonly string[], io: CliIo, deps: {
     } catch {
       // keep the raw path, as the middleware does
     }
-    let plan: Plan = resolvePlan({ ip: single(flags, 'ip') ?? '127.0.0.1', path, headers, query: taken.query }, vhost, null, DEFAULT_LIMITS);
+    const spec = vhost.sessionKey ?? null;
+    out.session = { key: spec?.text ?? 'default', id: spec ? sessionIdOf(spec, headers, () => client.ip) : null };
+    let plan: Plan = resolvePlan({ ip: client.ip, path, headers, query: taken.query, protocol: client.protocol ?? 'http', method: (single(flags, 'method') ?? 'GET').toUpperCase(), mime: (single(flags, 'type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '' }, vhost, null, DEFAULT_LIMITS);
     if (file !== undefined && plan.dynamic) {
       if (!deps.probe) throw new UsageError('--file needs the media probe, which this build lacks');
       plan = withEncodingRate(plan, (await deps.probe(file)).bitrate);
@@ -98,7 +120,7 @@ export async function explainCommand(argv: readonly string[], io: CliIo, deps: {
 }
 
 /** A Plan in explain's units. */
-export function toExplainOutput(plan: Plan): Omit<ExplainOutput, 'url'> {
+export function toExplainOutput(plan: Plan): Omit<ExplainOutput, 'url' | 'client' | 'session'> {
   return {
     vhost: plan.vhost,
     throttle: plan.throttle,

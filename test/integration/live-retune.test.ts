@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import Koa from 'koa';
 import { bandwidth, type BandwidthMiddleware } from '../../lib/index';
 import type { BandwidthState } from '../../lib/bandwidth-state';

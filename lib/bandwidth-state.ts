@@ -13,6 +13,9 @@ import type { Plan, RequestFacts } from './types';
 
 const debug = debuglog('koa-bandwidth');
 
+/** No control at all: shared, frozen. */
+const NONE: PlanControl = Object.freeze({});
+
 /**
  * A change to one response's plan, from a handler (`ctx.bandwidth.set()`) or by session id
  * (`bw.retune()`). Every field is optional; fields left out keep their value.
@@ -52,8 +55,8 @@ export class BandwidthState {
   override: RouteOverride | null = null;
   private resolved: Plan;
   private bitrate: number | null | undefined = undefined;
-  private control: PlanControl = {};
-  private upstream: PlanControl = {};
+  private control: PlanControl = NONE;
+  private upstream: PlanControl = NONE;
   private current: Plan | null = null;
   private body: MeteredBody | null = null;
 
@@ -64,7 +67,8 @@ export class BandwidthState {
     readonly originalQuerystring: string,
     private readonly runtime: BandwidthRuntime,
     private readonly extras: ResolveExtras,
-    private readonly clientOf: () => ClientAddress = () => ({ ip: facts.ip, source: 'socket', via: null, protocol: null }),
+    /** Where the client address comes from (the middleware's request facts); default: `facts.ip` as the peer. */
+    private readonly source: { client(): ClientAddress } | null = null,
   ) {
     this.resolved = resolvePlan(facts, vhost, null, runtime.options.limits, extras);
   }
@@ -76,19 +80,21 @@ export class BandwidthState {
   get plan(): Plan {
     if (this.current === null) {
       const base = this.bitrate === undefined ? this.resolved : withEncodingRate(this.resolved, this.bitrate);
-      this.current = applyControl(base, { ...this.upstream, ...this.control }, this.vhost.settings);
+      // Nearly every response has no control: no merged object to build.
+      const control = this.upstream === NONE ? this.control : this.control === NONE ? this.upstream : { ...this.upstream, ...this.control };
+      this.current = control === NONE ? base : applyControl(base, control, this.vhost.settings);
     }
     return this.current;
   }
 
   /** The client's address as rules, sessions and records see it (after trusted proxies). */
   get clientIp(): string {
-    return this.clientOf().ip;
+    return this.client.ip;
   }
 
   /** The client's address and which trusted hop reported it. */
   get client(): ClientAddress {
-    return this.clientOf();
+    return this.source ? this.source.client() : { ip: this.facts.ip, source: 'socket', via: null, protocol: null };
   }
 
   /** Whether the response is being metered now (a change applies to it in flight). */

@@ -98,9 +98,8 @@ export function bandwidth(opts: BandwidthOptions): BandwidthMiddleware {
     // Downstream (ctx.url, ctx.querystring, ctx.query) sees the stripped query; ctx.originalUrl
     // keeps what the client sent, as Koa promises (SPEC §3).
     if (querystring !== originalQuerystring) ctx.querystring = querystring;
-    const client = (): ClientAddress => runtime.clientOf(ctx);
-    const facts = new EntryFacts(ctx, decodePath(ctx.path), query, client);
-    const state = new BandwidthState(vhost, facts, originalQuerystring, runtime, extras, client);
+    const facts = new EntryFacts(ctx, decodePath(ctx.path), query, runtime);
+    const state = new BandwidthState(vhost, facts, originalQuerystring, runtime, extras, facts);
     ctx.bandwidth = state;
     try {
       await next();
@@ -140,9 +139,14 @@ class EntryFacts implements RequestFacts {
     private readonly ctx: Context,
     readonly path: string,
     readonly query: RequestFacts['query'],
-    private readonly client: () => ClientAddress,
+    private readonly runtime: BandwidthRuntime,
   ) {
     this.headers = ctx.req.headers;
+  }
+
+  /** The client address after trusted proxies (computed once per request). */
+  client(): ClientAddress {
+    return this.runtime.clientOf(this.ctx);
   }
 
   get ip(): string {

@@ -12,6 +12,8 @@ const cache = new WeakMap<object, { trusted: TrustedProxies | null; client: Clie
  */
 export function requestClient(ctx: Context, trusted: TrustedProxies | null): ClientAddress {
   const req = ctx.req;
+  // No list: the peer, cheaply (most servers).
+  if (trusted === null) return { ip: req.socket?.remoteAddress ?? '', source: 'socket', via: null, protocol: null };
   const hit = cache.get(req);
   if (hit !== undefined && hit.trusted === trusted) return hit.client;
   const client = resolveClientAddress(req.socket?.remoteAddress ?? '', req.headers, trusted);

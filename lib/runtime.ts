@@ -15,7 +15,7 @@ import type { VhostConfig } from './config/config-model';
 import type { MeteredBody } from './meter/metered-body';
 import type { ClientAddress } from './policy/trusted-proxies';
 import { requestClient } from './request-client';
-import { sessionKeyFor } from './session-key';
+import { sessionKey, sessionKeyFor } from './session-key';
 import { readChange, type BandwidthChange, type BandwidthState } from './bandwidth-state';
 
 /** The vhost name that hosts matching no vhost are counted under (issue 7). */
@@ -54,6 +54,8 @@ export class BandwidthRuntime implements ResponseSink {
 
   /** The request's session: the vhost's `<SessionKey>`, else the `session` option. */
   sessionOf(ctx: Context, vhost: VhostConfig | null): SessionKey {
+    const spec = vhost?.sessionKey;
+    if (spec == null && this.options.session !== 'ip') return sessionKey(ctx, this.options.session);
     return sessionKeyFor(ctx, vhost?.sessionKey, this.options.session, () => this.clientOf(ctx).ip);
   }
 

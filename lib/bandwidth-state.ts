@@ -39,7 +39,7 @@ export interface BandwidthChange {
  * that match none: they pass through untouched). Besides what was resolved, it is the
  * per-response switch, in Koa's idiom (like `ctx.compress`): set it from a handler before the
  * body is sent, or while the response runs, and the meter follows within a tick
- * (docs/config.md#per-response-control).
+ * (docs/config.md#per-response-control-ctxbandwidth).
  *
  * @example
  * ```ts

@@ -84,7 +84,7 @@ export function bandwidth(opts: BandwidthOptions): BandwidthMiddleware {
   async function bandwidthMiddleware(ctx: Context, next: Next): Promise<void> {
     const vhost = config.table.lookup(requestHost(ctx));
     if (vhost === null) {
-      // Unknown hosts pass through unmetered, counted under one fixed name (SPEC §1, issue 7).
+      // Unknown hosts pass through unmetered, counted under one fixed name (docs/observability.md).
       try {
         await next();
       } finally {
@@ -96,7 +96,7 @@ export function bandwidth(opts: BandwidthOptions): BandwidthMiddleware {
     const originalQuerystring = ctx.req.url?.includes('?') === false ? '' : ctx.querystring;
     const { querystring, query } = takeBtParams(vhost, originalQuerystring);
     // Downstream (ctx.url, ctx.querystring, ctx.query) sees the stripped query; ctx.originalUrl
-    // keeps what the client sent, as Koa promises (SPEC §3).
+    // keeps what the client sent, as Koa promises (docs/config.md#what-downstream-sees).
     if (querystring !== originalQuerystring) ctx.querystring = querystring;
     const facts = new EntryFacts(ctx, decodePath(ctx.path), query, runtime);
     const state = new BandwidthState(vhost, facts, originalQuerystring, runtime, extras, facts);

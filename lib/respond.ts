@@ -23,7 +23,7 @@ const PEEK_TIMEOUT_MS = 1000;
 type FileStream = fs.ReadStream & { path: string; start?: number; end?: number };
 
 /**
- * The middleware's second half, after downstream has set the body (SPEC §4–5): for a BT
+ * The middleware's second half, after downstream has set the body (docs/media.md, docs/metering.md): for a BT
  * response carrying a media file, probe it for the header ranges and the encoding rate
  * (`x` rules), then hand the body to the meter and watch the response to its end.
  */

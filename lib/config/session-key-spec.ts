@@ -1,5 +1,5 @@
 /**
- * What one session is, as the config says it (`<SessionKey>`, docs/config.md#sessions):
+ * What one session is, as the config says it (`<SessionKey>`, docs/config.md#sessions-sessionkey):
  * `connection`, `ip` (the client address, after trusted proxies), `header:NAME` or
  * `cookie:NAME` (a request's value of it). New kinds are one entry in SESSION_KEY_KINDS
  * here and one keyer in `lib/session-key.ts`.

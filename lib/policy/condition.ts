@@ -2,7 +2,7 @@ import { compileIpCondition, IpSyntaxError } from './ip-condition';
 import type { MatchContext } from './match-context';
 import { compilePattern } from './pattern';
 
-/** A compiled rule condition: a conjunction of terms (SPEC §2). */
+/** A compiled rule condition: a conjunction of terms (docs/config.md#rule-lists-svcvhostthrottlingtxt). */
 export type Condition = (m: MatchContext) => boolean;
 
 /** Options for compiling conditions, fixed per vhost at load time. */
@@ -111,7 +111,7 @@ function compileTerm(term: string, offset: number, opts: ConditionOptions): Test
 function compilePositive(term: string, offset: number, opts: ConditionOptions): Test {
   const bracket = term.indexOf('[');
   if (bracket < 0) {
-    // No kind: a URL pattern (SPEC §2).
+    // No kind: a URL pattern (docs/config.md).
     if (term === '') throw new ConditionSyntaxError('empty condition; expected $KIND[...] or a URL pattern', offset);
     return urlTest(term, opts);
   }

@@ -89,7 +89,7 @@ export function parseRuleLine(raw: string, line: number, opts: RuleListOptions):
   return rule;
 }
 
-/** A bandwidth field: number (in `unit`), `Nx`, `x` or `no` (SPEC §2). */
+/** A bandwidth field: number (in `unit`), `Nx`, `x` or `no` (docs/config.md). */
 export function parseBandwidthField(text: string, unit: BandwidthUnit, onError: () => Error): BandwidthSpec {
   const t = text.trim().toLowerCase();
   if (t === 'no') return { kind: 'no' };

@@ -3,7 +3,7 @@ import type { Plan, ThrottleSettings } from '../types';
 
 /**
  * What the app says about one response, above everything the config and the query say
- * (docs/config.md#per-response-control): `ctx.bandwidth`, `bw.retune()`, or an upstream's
+ * (docs/config.md#per-response-control-ctxbandwidth): `ctx.bandwidth`, `bw.retune()`, or an upstream's
  * `X-Accel-Limit-Rate`. Validated; rates in bytes/s.
  */
 export interface PlanControl {

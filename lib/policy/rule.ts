@@ -1,7 +1,7 @@
 import type { BandwidthSpec } from '../types';
 import type { Condition } from './condition';
 
-/** One compiled line of a `throttling.txt` (SPEC §2). Omitted fields are undefined. */
+/** One compiled line of a `throttling.txt` (docs/config.md). Omitted fields are undefined. */
 export interface Rule {
   /** 1-based line in its file. */
   line: number;

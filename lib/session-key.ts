@@ -31,39 +31,46 @@ function connectionOf(ctx: Context): SessionKey {
 /** Header and cookie values longer than this are not a session key (the connection is). */
 const MAX_VALUE = 1024;
 
+/** What a session keyer sees of a request: plain data, so `explain` can ask too. */
+export interface KeyerRequest {
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The URL as the client sent it (path and query). */
+  url: string;
+  /** The client address after trusted proxies; computed only when asked. */
+  clientIp(): string;
+}
+
 /**
- * Session keyers by `<SessionKey>` kind (lib/config/session-key-spec.ts lists the kinds): the
- * session's id from the request's headers and client address. A keyer returns null when the
- * request lacks what it keys on, and for `connection`: then the connection is the session.
- * Header and cookie values are hashed: stats, records and metrics show the session id, and a
- * cookie is often a secret.
+ * Session keyers by `<SessionKey>` kind (lib/config/session-key-spec.ts lists the kinds; a
+ * new kind is one entry there and one here): the session's id for a request. A keyer returns
+ * null when the request lacks what it keys on, and for `connection`: then the connection is
+ * the session. Header and cookie values are hashed: stats, records and metrics show the
+ * session id, and a cookie is often a secret.
  */
-const KEYERS: Record<string, (headers: Headers, spec: SessionKeySpec, clientIp: () => string) => string | null> = {
+const KEYERS: Record<string, (req: KeyerRequest, spec: SessionKeySpec) => string | null> = {
   connection: () => null,
-  ip: (_headers, _spec, clientIp) => `ip:${clientIp()}`,
-  header: (headers, spec) => {
-    const v = headers[spec.name ?? ''];
+  ip: (req) => `ip:${req.clientIp()}`,
+  header: (req, spec) => {
+    const v = req.headers[spec.name ?? ''];
     const text = Array.isArray(v) ? v.join(', ') : v;
     return text === undefined || text === '' || text.length > MAX_VALUE ? null : `header:${spec.name}#${digest(text)}`;
   },
-  cookie: (headers, spec) => {
-    const value = cookieValue(headers.cookie, spec.name ?? '');
+  cookie: (req, spec) => {
+    const value = cookieValue(req.headers.cookie, spec.name ?? '');
     return value === null || value === '' || value.length > MAX_VALUE ? null : `cookie:${spec.name}#${digest(value)}`;
   },
 };
-
-type Headers = Readonly<Record<string, string | string[] | undefined>>;
 
 /**
  * The session id a `<SessionKey>` gives a request, or null when the connection is the session
  * (`connection`, or the header or cookie is missing). Pure: `explain` shows it.
  *
  * @example
- * sessionIdOf({ kind: 'ip', text: 'ip' }, {}, () => '203.0.113.7') // 'ip:203.0.113.7'
+ * sessionIdOf({ kind: 'ip', text: 'ip' }, { headers: {}, url: '/', clientIp: () => '203.0.113.7' }) // 'ip:203.0.113.7'
  */
-export function sessionIdOf(spec: SessionKeySpec, headers: Headers, clientIp: () => string): string | null {
+export function sessionIdOf(spec: SessionKeySpec, req: KeyerRequest): string | null {
   const keyer = Object.hasOwn(KEYERS, spec.kind) ? KEYERS[spec.kind] : undefined;
-  return keyer ? keyer(headers, spec, clientIp) : null;
+  return keyer ? keyer(req, spec) : null;
 }
 
 /**
@@ -72,7 +79,7 @@ export function sessionIdOf(spec: SessionKeySpec, headers: Headers, clientIp: ()
  */
 export function sessionKeyFor(ctx: Context, spec: SessionKeySpec | null | undefined, mode: SessionMode, clientIp: () => string): SessionKey {
   if (spec == null) return sessionKey(ctx, mode, mode === 'ip' ? clientIp() : undefined);
-  return sessionIdOf(spec, ctx.req.headers, clientIp) ?? connectionOf(ctx);
+  return sessionIdOf(spec, { headers: ctx.req.headers, url: ctx.originalUrl ?? ctx.req.url ?? '/', clientIp }) ?? connectionOf(ctx);
 }
 
 const digest = (v: string): string => createHash('sha256').update(v).digest('base64url').slice(0, 16);

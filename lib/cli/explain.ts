@@ -107,7 +107,7 @@ export async function explainCommand(argv: readonly string[], io: CliIo, deps: {
       // keep the raw path, as the middleware does
     }
     const spec = vhost.sessionKey ?? null;
-    out.session = { key: spec?.text ?? 'default', id: spec ? sessionIdOf(spec, headers, () => client.ip) : null };
+    out.session = { key: spec?.text ?? 'default', id: spec ? sessionIdOf(spec, { headers, url: url.pathname + url.search, clientIp: () => client.ip }) : null };
     let plan: Plan = resolvePlan({ ip: client.ip, path, headers, query: taken.query, protocol: client.protocol ?? 'http', method: (single(flags, 'method') ?? 'GET').toUpperCase(), mime: (single(flags, 'type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '' }, vhost, null, DEFAULT_LIMITS);
     if (file !== undefined && plan.dynamic) {
       if (!deps.probe) throw new UsageError('--file needs the media probe, which this build lacks');

@@ -63,3 +63,24 @@ describe('the client address behind trusted proxies', () => {
     expect(() => compileTrustedProxies([entry])).toThrow(new TrustedProxySyntaxError(message, 0));
   });
 });
+
+describe('hostile forwarding headers', () => {
+  // A deterministic generator: the same cases every run.
+  let seed = 7;
+  const rand = (n: number): number => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed % n;
+  };
+  const alphabet = ['1', '2', '.', ':', ',', ';', '"', '=', '[', ']', ' ', 'for', 'proto', 'f', '\\', '::ffff:', '10.0.0.1', '_x', 'unknown', '%', '\u0000', '\u00ff'];
+  const junk = (): string => Array.from({ length: rand(40) }, () => alphabet[rand(alphabet.length)]).join('');
+
+  it('never throw, and give the peer or one of the hops the header names', () => {
+    for (let i = 0; i < 3000; i++) {
+      const header = junk();
+      for (const [list, name] of [[xff, 'x-forwarded-for'], [fwd, 'forwarded']] as const) {
+        const got = resolveClientAddress('10.0.0.2', { [name]: header }, list);
+        expect(got.ip === '10.0.0.2' || header.includes(got.ip)).toBe(true);
+      }
+    }
+  });
+});

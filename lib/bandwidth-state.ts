@@ -87,6 +87,16 @@ export class BandwidthState {
     return this.current;
   }
 
+  /**
+   * Replace the resolved plan (what rules, route and query gave), keeping what the app set on
+   * top of it. For code that computes its own plan; handlers should prefer `set()`.
+   */
+  set plan(plan: Plan) {
+    this.resolved = plan;
+    this.bitrate = undefined;
+    this.changed();
+  }
+
   /** The client's address as rules, sessions and records see it (after trusted proxies). */
   get clientIp(): string {
     return this.client.ip;

@@ -44,6 +44,16 @@ describe('per-response control (ctx.bandwidth)', () => {
       expect(plans[0]).toMatchObject(want);
     });
 
+    it('keeps what the app set when code replaces the resolved plan', async () => {
+      const { server, plans } = app({ config }, (ctx) => {
+        const b = ctx.bandwidth!;
+        b.ratio = 50;
+        b.plan = { ...b.plan, bandwidth: 10_000, rate: 10_000, ratio: 100 };
+      });
+      await request(server).get('/bt/a.bin').set('Host', 'a.test').expect(200);
+      expect(plans[0]).toMatchObject({ bandwidth: 10_000, ratio: 50, rate: 5000 });
+    });
+
     it('rejects a bad value with an OptionError naming the field', async () => {
       const errors: unknown[] = [];
       const { server } = app({ config }, (ctx) => {

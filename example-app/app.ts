@@ -6,6 +6,7 @@ import send from 'koa-send';
 import { bandwidth, route, statsEndpoints } from 'koa-bandwidth';
 import type { CapStore, StatsSnapshot } from 'koa-bandwidth';
 import { sendMedia } from './send-media';
+import { callRoutes } from './call';
 
 export interface ExampleAppOptions {
   /** Config directory: server.xml, vhosts.xml, svc/<vhost>/throttling.txt. */
@@ -67,6 +68,9 @@ export function createExampleApp(opts: ExampleAppOptions): ExampleApp {
   app.use(live);
 
   app.use(limiter);
+
+  // The call page's signalling (public/call.html): the same plans, written into the SDP.
+  app.use(callRoutes().routes());
 
   // Per-route overrides sit between the query string and the rules (SPEC §3).
   const files = new Router();

@@ -59,6 +59,8 @@ export class BandwidthState {
   private upstream: PlanControl = NONE;
   private current: Plan | null = null;
   private body: MeteredBody | null = null;
+  /** Code replaced the resolved plan: a second resolution (MIME rules) must not undo it. */
+  private assigned = false;
 
   constructor(
     readonly vhost: VhostConfig,
@@ -92,6 +94,7 @@ export class BandwidthState {
    * top of it. For code that computes its own plan; handlers should prefer `set()`.
    */
   set plan(plan: Plan) {
+    this.assigned = true;
     this.resolved = plan;
     this.bitrate = undefined;
     this.changed();
@@ -115,6 +118,7 @@ export class BandwidthState {
   /** Apply a route override (docs/config.md: `query > route > rules > settings`). */
   setOverride(override: RouteOverride): Plan {
     this.override = override;
+    this.assigned = false;
     this.resolved = resolvePlan(this.facts, this.vhost, override, this.runtime.options.limits, this.extras);
     return this.changed();
   }
@@ -184,6 +188,7 @@ export class BandwidthState {
 
   /** @internal Resolve again once the response's type is known (a vhost with `MIME[...]` rules). */
   resolveAgain(): void {
+    if (this.assigned) return;
     this.resolved = resolvePlan(this.facts, this.vhost, this.override, this.runtime.options.limits, this.extras);
     this.changed();
   }

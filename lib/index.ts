@@ -63,3 +63,15 @@ export type { PrometheusOptions, MetricsSource } from './observe/prometheus-metr
 export { RESPONSE_CHANNEL } from './observe/response-channel';
 export type { ResponseRecord, RecordPlan } from './observe/response-record';
 export { UNMATCHED } from './runtime';
+
+// ---- WebRTC: the plan in session descriptions (docs/webrtc.md) ----
+export { webrtcBandwidth } from './webrtc/webrtc-bandwidth';
+export type { WebrtcBandwidthOptions, WebrtcBandwidthState } from './webrtc/webrtc-bandwidth';
+export { shapeSdp, setSdpBandwidth } from './webrtc/set-sdp-bandwidth';
+export type { ShapedSdp, SectionParameters } from './webrtc/set-sdp-bandwidth';
+export { RTCP_RFC3550 } from './webrtc/sdp-plan';
+export type { SdpBandwidthPlan } from './webrtc/sdp-plan';
+export { callPlan } from './webrtc/call-plan';
+export { SdpError } from './webrtc/sdp-error';
+export type { SdpErrorReason } from './webrtc/sdp-error';
+// ---- end WebRTC ----

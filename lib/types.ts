@@ -49,6 +49,9 @@ export interface SourceLocation {
   column: number;
 }
 
+/** One raw query value as the client sent it; an array when the param was repeated. */
+export type QueryValue = string | readonly string[];
+
 /** Facts about a request that conditions look at. Plain data: no Koa inside. */
 export interface RequestFacts {
   /**
@@ -60,8 +63,11 @@ export interface RequestFacts {
   path: string;
   /** Lower-cased header names. */
   headers: Readonly<Record<string, string | string[] | undefined>>;
-  /** Raw query values for the BT params that the vhost declares, by field. */
-  query: { bandwidth?: string; ratio?: string; boost?: string };
+  /**
+   * Raw query values for the BT params that the vhost declares, by field; an array when the
+   * client repeated the param. Client input: read only by `readQueryValues`.
+   */
+  query: { bandwidth?: QueryValue; ratio?: QueryValue; boost?: QueryValue };
   /** `http` or `https` as the client used it; default `http`. */
   protocol?: string;
   /** The request method, upper-case; default `GET`. */
@@ -100,6 +106,11 @@ export interface Plan {
   sessionCap: number;
   /** Per-vhost cap, bytes/s; 0 = none. */
   trafficCap: number;
+  /**
+   * The most `rate` may be, bytes/s: `limits.bandwidth`, present when a query value set the
+   * bandwidth or the ratio (docs/config.md). The encoding rate of `x` keeps to it too.
+   */
+  maxRate?: number;
 }
 
 /** What the media probe learns of a file (SPEC §4). */

@@ -1,7 +1,7 @@
 import { loadConfigDir } from '../config/load-config-dir';
 import { VhostTable } from '../config/vhost-table';
 import { ConfigErrors } from '../errors';
-import { DEFAULT_LIMITS, resolvePlan, withEncodingRate } from '../policy/resolve-plan';
+import { DEFAULT_LIMITS, resolvePlan, withEncodingRate, type ResolveExtras } from '../policy/resolve-plan';
 import { takeBtParams } from '../policy/take-bt-params';
 import { resolveClientAddress } from '../policy/trusted-proxies';
 import { sessionIdOf } from '../session-key';
@@ -29,6 +29,10 @@ export interface ExplainOutput {
   trafficCapMbps: number;
   /** As seen downstream: BT params stripped. */
   url: string;
+  /** Query values not read, and why (docs/config.md): the field fell through to route, rules or settings. */
+  ignored: ExplainQueryNote[];
+  /** Query values read but lowered to the limits. */
+  clamped: ExplainQueryNote[];
   /**
    * The client address rules and sessions see: `--ip` is the peer; with `<TrustedProxies>` the
    * forwarding header given with `--header` is walked. `via` is the trusted hop that reported
@@ -41,6 +45,14 @@ export interface ExplainOutput {
    * show it, or null when the connection is the session.
    */
   session: { key: string; id: string | null };
+}
+
+/** One query value `explain` did not take as written. */
+export interface ExplainQueryNote {
+  param: string;
+  /** As the client sent it; an array when the param was repeated. */
+  value: string | readonly string[];
+  reason: string;
 }
 
 /**
@@ -95,6 +107,8 @@ export async function explainCommand(argv: readonly string[], io: CliIo, deps: {
     sessionCapKbps: 0,
     trafficCapMbps: 0,
     url: url.pathname + url.search,
+    ignored: [],
+    clamped: [],
     client: { ip: client.ip, source: client.source, via: client.via },
     session: { key: 'default', id: null },
   };
@@ -108,7 +122,8 @@ export async function explainCommand(argv: readonly string[], io: CliIo, deps: {
     }
     const spec = vhost.sessionKey ?? null;
     out.session = { key: spec?.text ?? 'default', id: spec ? sessionIdOf(spec, { headers, url: url.pathname + url.search, clientIp: () => client.ip }) : null };
-    let plan: Plan = resolvePlan({ ip: client.ip, path, headers, query: taken.query, protocol: client.protocol ?? 'http', method: (single(flags, 'method') ?? 'GET').toUpperCase(), mime: (single(flags, 'type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '' }, vhost, null, DEFAULT_LIMITS);
+    const onQueryValue: ResolveExtras['onQueryValue'] = (_field, value, outcome, reason, param) => out[outcome].push({ param, value, reason });
+    let plan: Plan = resolvePlan({ ip: client.ip, path, headers, query: taken.query, protocol: client.protocol ?? 'http', method: (single(flags, 'method') ?? 'GET').toUpperCase(), mime: (single(flags, 'type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '' }, vhost, null, DEFAULT_LIMITS, { onQueryValue });
     if (file !== undefined && plan.dynamic) {
       if (!deps.probe) throw new UsageError('--file needs the media probe, which this build lacks');
       plan = withEncodingRate(plan, (await deps.probe(file)).bitrate);
@@ -120,7 +135,7 @@ export async function explainCommand(argv: readonly string[], io: CliIo, deps: {
 }
 
 /** A Plan in explain's units. */
-export function toExplainOutput(plan: Plan): Omit<ExplainOutput, 'url' | 'client' | 'session'> {
+export function toExplainOutput(plan: Plan): Omit<ExplainOutput, 'url' | 'ignored' | 'clamped' | 'client' | 'session'> {
   return {
     vhost: plan.vhost,
     throttle: plan.throttle,

@@ -3,6 +3,7 @@ import { parseRuleList } from '../policy/parse-rule-list';
 import type { Rule } from '../policy/rule';
 import type { ThrottleSettings } from '../types';
 import type { BandwidthConfig, ConfigInput, VhostConfig, VhostOptionsInput } from './config-model';
+import { hostNameProblem } from './host-name';
 import { isAmount, kbpsToBytes, mbpsToBytes, parseAmount, parseUnit, toBytesPerSecond } from './units';
 import { BOOST_FORMS, parseBoostValue, type BoostValue } from './boost';
 import { parseSessionKeySpec } from './session-key-spec';
@@ -74,15 +75,19 @@ export function normalizeConfig(input: ConfigInput, opts: NormalizeOptions): Ban
   resolveOptions(defaults, {}, 'defaults', 'defaults', where, report);
   (input.vhosts ?? []).forEach((v, i) => {
     const prefix = `vhosts[${i}]`;
+    if (typeof v !== 'object' || v === null) return report('a vhost must be an object { name, aliases, options, rules }', where(prefix));
     const name = typeof v.name === 'string' ? v.name.trim().toLowerCase() : '';
     if (!name) return report('vhost needs a Name', where(`${prefix}.name`));
+    const bad = hostNameProblem(name, false);
+    if (bad) return report(`bad vhost Name ${JSON.stringify(v.name)}: ${bad}`, where(`${prefix}.name`));
     if (names.has(name)) return report(`duplicate vhost "${name}"`, where(`${prefix}.name`));
     names.add(name);
     const aliases: string[] = [];
     for (const [j, a] of (v.aliases ?? []).entries()) {
       const alias = String(a).trim().toLowerCase();
-      if (!/^(\*\.)?[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$/.test(alias) && !/^\[[0-9a-f:.]+\]$/.test(alias)) {
-        report(`bad Alias "${a}"; expected a host name or *.domain`, where(`${prefix}.aliases[${j}]`));
+      const badAlias = hostNameProblem(alias, true);
+      if (badAlias) {
+        report(`bad Alias ${JSON.stringify(a)}: ${badAlias}; expected a host name, *.domain or [IPv6]`, where(`${prefix}.aliases[${j}]`));
         continue;
       }
       const owner = hosts.get(alias);

@@ -48,6 +48,8 @@ export function applyControl(plan: Plan, control: PlanControl, settings: Throttl
   };
   if (byBytes) out.boostBy = 'bytes';
   else delete out.boostBy;
+  // The query's ceiling bounds what a client asks for, not what the app sets.
+  delete out.maxRate;
   return Object.freeze(out);
 }
 

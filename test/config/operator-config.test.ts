@@ -6,7 +6,8 @@ import { parseClientIp } from '../../lib/policy/ip-address';
 
 const server = (inner: string, top = ''): string => `<Server>${top}\n<VHostDefault><Options>\n${inner}\n</Options></VHostDefault>\n</Server>`;
 const vhosts = (inner = ''): string => `<Vhosts>\n<Vhost Name="a.test"><Options>${inner}</Options></Vhost>\n<Vhost Name="b.test"/>\n</Vhosts>`;
-const load = (files: Record<string, string>) => loadConfigFiles((f) => files[f] ?? null, 'conf', { geoip: false });
+/** server.xml is required: a bare one stands in where a test does not write its own. */
+const load = (files: Record<string, string>) => loadConfigFiles((f) => files[f] ?? (f === 'server.xml' ? '<Server/>' : null), 'conf', { geoip: false });
 const errorsOf = (files: Record<string, string>): string[] => {
   try {
     load(files);

@@ -38,6 +38,7 @@ describe('live retuning through a real server', () => {
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
     it('brings their aggregate to the new cap within a second', async () => {
+      writeFileSync(path.join(dir, 'server.xml'), '<Server/>');
       writeFileSync(path.join(dir, 'vhosts.xml'), vhostsXml(48));
       const bw = bandwidth({ conf: dir, watch: { debounceMs: 20 } });
       const app = new Koa();

@@ -79,10 +79,11 @@ describe('bandwidth()', () => {
       expect(opts).toEqual(copy);
     });
 
-    it('uses ?? so that a zero limit is kept', async () => {
+    it('uses ?? so that a zero limit is kept: the query cannot set that field', async () => {
       const { app } = echoApp({ config, limits: { bandwidth: 0, boost: 0 } });
-      const body = await request(app.callback()).get('/x?bw=100&b=9').set('Host', 'a.test').then((r) => r.body);
-      expect(body.plan).toMatchObject({ bandwidth: 0, boostSeconds: 0 });
+      const body = await request(app.callback()).get('/rules/x?bw=100&b=9&r=50').set('Host', 'a.test').then((r) => r.body);
+      // bandwidth and boost from the rule (100 kbps, 7 s), ratio from the query.
+      expect(body.plan).toMatchObject({ throttle: true, bandwidth: 12_500, ratio: 50, rate: 6_250, boostSeconds: 7 });
     });
   });
 

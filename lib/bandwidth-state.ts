@@ -59,6 +59,8 @@ export class BandwidthState {
   private upstream: PlanControl = NONE;
   private current: Plan | null = null;
   private body: MeteredBody | null = null;
+  /** The vhost's caps after a reload, for the plan records and stats show (the meter has its own). */
+  private caps: { trafficCap: number; sessionCap: number } | null = null;
   /** Code replaced the resolved plan: a second resolution (MIME rules) must not undo it. */
   private assigned = false;
 
@@ -84,7 +86,8 @@ export class BandwidthState {
       const base = this.bitrate === undefined ? this.resolved : withEncodingRate(this.resolved, this.bitrate);
       // Nearly every response has no control: no merged object to build.
       const control = this.upstream === NONE ? this.control : this.control === NONE ? this.upstream : { ...this.upstream, ...this.control };
-      this.current = control === NONE ? base : applyControl(base, control, this.vhost.settings);
+      const plan = control === NONE ? base : applyControl(base, control, this.vhost.settings);
+      this.current = this.caps === null ? plan : Object.freeze({ ...plan, ...this.caps });
     }
     return this.current;
   }
@@ -191,6 +194,14 @@ export class BandwidthState {
     if (this.assigned) return;
     this.resolved = resolvePlan(this.facts, this.vhost, this.override, this.runtime.options.limits, this.extras);
     this.changed();
+  }
+
+  /** @internal A reload changed the vhost's caps; the meter already has them (`engine.retuneVhost`). */
+  setCaps(caps: { trafficCap: number; sessionCap: number }): void {
+    if (this.plan.trafficCap === caps.trafficCap && this.plan.sessionCap === caps.sessionCap) return;
+    this.caps = caps;
+    this.current = null;
+    if (this.body !== null) this.runtime.replan(this.body, this.plan);
   }
 
   /** @internal The metered body: changes from now on retune it. */

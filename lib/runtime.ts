@@ -43,7 +43,19 @@ export class BandwidthRuntime implements ResponseSink {
     this.unmetered = new UnmeteredStats(options.clock);
     // Live retuning: a reload's TrafficCap and Session cap apply to responses in flight.
     this.config.on('reload', (config: { vhosts: readonly VhostConfig[] }) => {
-      for (const v of config.vhosts) this.engine.retuneVhost(v.name, { trafficCap: v.trafficCap, sessionCap: v.sessionCap });
+      const caps = new Map<string, { trafficCap: number; sessionCap: number }>();
+      for (const v of config.vhosts) {
+        const c = { trafficCap: v.trafficCap, sessionCap: v.sessionCap };
+        caps.set(v.name, c);
+        this.engine.retuneVhost(v.name, c);
+      }
+      // Stats and records show the caps in force.
+      for (const set of this.running.values()) {
+        for (const state of set) {
+          const c = caps.get(state.vhost.name);
+          if (c) state.setCaps(c);
+        }
+      }
     });
   }
 

@@ -59,6 +59,11 @@ describe('live retuning through a real server', () => {
         await reloaded;
         await new Promise((r) => setTimeout(r, 1000));
         const after = await rateOver(downloads, 2500);
+        // Stats show the new cap on every session's plan, as well as on the vhost.
+        const sessions = bw.stats().sessions.filter((x) => x.vhost === 'live.test');
+        expect(sessions).toHaveLength(20);
+        for (const x of sessions) expect(x.plan?.trafficCap).toBe(mbps(24));
+        expect(bw.stats().vhosts.find((v) => v.name === 'live.test')?.cap).toBe(mbps(24));
         logFigure('TrafficCap 48 → 24 Mbps, 20 downloads, 1–3.5 s after the reload', after, mbps(24));
         for (const d of downloads) d.stop();
         expect(before).toBeGreaterThan(mbps(48) * 0.8);

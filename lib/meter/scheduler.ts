@@ -198,7 +198,9 @@ export class Scheduler {
     // Wake for a full write, a slow write, the longest wait, or the start of the next exempt
     // range (its bytes go out at once, see flushDue).
     const toFree = f.bt ? f.cursor.untilFree(f.granted) : Infinity;
-    const due = Math.min(until(flushBytes), Math.max(flushMs - age, until(f.minWrite)), f.pace.maxPeriods * flushMs - age, until(f.credit + toFree));
+    // …or the end of the body: its last write is due as soon as the rest is earned, not when a
+    // full minWrite would be.
+    const due = Math.min(until(flushBytes), Math.max(flushMs - age, until(f.minWrite)), f.pace.maxPeriods * flushMs - age, until(f.credit + toFree), until(f.spec.length - f.sent));
     const at = now + Math.max(tickMs, due);
     const slot = Math.ceil(at / tickMs);
     if (f.wakeSlot < 0) this.sleepers++;

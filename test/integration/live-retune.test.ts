@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import Koa from 'koa';
 import { bandwidth, type BandwidthMiddleware } from '../../lib/index';
 import type { BandwidthState } from '../../lib/bandwidth-state';
+import { until } from '../observe/http-client';
 import { download, logFigure, rateOver, wholeRate } from './rate-client';
 
 const BODY = Buffer.alloc(8 * 1024 * 1024, 7);
@@ -132,6 +133,8 @@ describe('live retuning through a real server', () => {
       logFigure('bw.retune(id, { rate: 400kbps }), 1–4 s after', after, 50_000);
       expect(bw.stats().sessions.find((s) => s.id === session!.id)?.plan?.rate).toBe(50_000);
       d.stop();
+      // Once the response is gone, nothing of it stays reachable.
+      expect(await until(() => bw.retune(session!.id, { ratio: 10 }) === 0, 2000)).toBe(true);
       expect(after).toBeGreaterThan(50_000 * 0.75);
       expect(after).toBeLessThan(50_000 * 1.2);
     }, 15_000);

@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import Koa from 'koa';
 import { bandwidth, type BandwidthMiddleware } from '../../lib/index';
 import type { BandwidthState } from '../../lib/bandwidth-state';
-import { until } from '../observe/http-client';
+import { listen, until } from '../observe/http-client';
 import { download, logFigure, rateOver, wholeRate } from './rate-client';
 
 const BODY = Buffer.alloc(8 * 1024 * 1024, 7);
@@ -15,19 +15,6 @@ const mbps = (n: number): number => (n * 1_000_000) / 8;
 
 function vhostsXml(trafficCapMbps: number): string {
   return `<Vhosts>\n  <Vhost Name="live.test">\n    <Options><TrafficCap>${trafficCapMbps}</TrafficCap></Options>\n  </Vhost>\n  <Default>live.test</Default>\n</Vhosts>\n`;
-}
-
-async function listen(app: Koa): Promise<{ port: number; close: () => Promise<void> }> {
-  const server = http.createServer(app.callback());
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
 }
 
 describe('live retuning through a real server', () => {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import Koa from 'koa';
 import { bandwidth, type BandwidthMiddleware } from '../../lib/index';
 import type { ResponseRecord } from '../../lib/observe/response-record';
+import { describeWithLoopback } from '../helpers/system';
 import { download, logFigure, rateOver } from './rate-client';
 
 /**
@@ -50,7 +51,7 @@ function getJson(port: number, p: string, opts: { headers?: Record<string, strin
   });
 }
 
-describe('client addresses behind trusted proxies, through a real server', () => {
+describeWithLoopback(PROXY, 'client addresses behind trusted proxies, through a real server', () => {
   let dir: string;
   let bw: BandwidthMiddleware;
   let server: http.Server;

@@ -122,9 +122,11 @@ export class Scheduler {
     if (f.closed) return;
     const now = this.o.clock();
     if (f.wakeSlot >= 0) {
-      // Its wheel entry goes stale (wake skips entries whose slot no longer matches).
+      // Its wheel entry goes stale (wake skips entries whose slot no longer matches); with no
+      // sleeper left, stale entries are dropped, as in close().
       f.wakeSlot = -1;
       this.sleepers--;
+      if (this.sleepers === 0) this.wheel.clear();
     }
     const s = f.session;
     s.waiting.delete(f);

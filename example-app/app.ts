@@ -57,6 +57,13 @@ export function createExampleApp(opts: ExampleAppOptions): ExampleApp {
 
   const ui = new Router();
   ui.get('/', (ctx) => send(ctx, 'index.html', { root: PUBLIC }));
+  // hls.js for the page's HLS player, from node_modules when it is installed (a dev dependency).
+  ui.get('/_ui/vendor/hls.js', async (ctx) => {
+    const file = hlsJs();
+    if (file === null) return;
+    await send(ctx, path.basename(file), { root: path.dirname(file) });
+    ctx.set('Cache-Control', 'no-cache');
+  });
   ui.get('/_ui/{*file}', async (ctx) => {
     await sendMedia(ctx, PUBLIC, ctx.path.slice('/_ui/'.length));
     ctx.set('Cache-Control', 'no-cache');
@@ -102,4 +109,13 @@ async function listMedia(dir: string): Promise<Array<{ name: string; size: numbe
   const entries = await fs.promises.readdir(dir, { withFileTypes: true });
   const files = entries.filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name).sort();
   return Promise.all(files.map(async (name) => ({ name, size: (await fs.promises.stat(path.join(dir, name))).size })));
+}
+
+/** hls.js's browser build (the full one: the light build has no CMCD), or null when the package is not installed. */
+function hlsJs(): string | null {
+  try {
+    return require.resolve('hls.js/dist/hls.min.js');
+  } catch {
+    return null;
+  }
 }

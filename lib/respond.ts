@@ -12,6 +12,9 @@ import type { MeteredBody } from './meter/metered-body';
 import type { BandwidthState } from './bandwidth-state';
 import type { BandwidthRuntime } from './runtime';
 import { observeResponse } from './observe/observe-response';
+import type { SessionKey } from './meter/flow';
+import { mayBeListed, respondSegmented, viewerOf } from './respond-segmented';
+import { segmentedKind } from './segmented/segment-kind';
 import type { ByteRange, MediaInfo } from './types';
 
 const debug = debuglog('koa-bandwidth');
@@ -29,6 +32,15 @@ type FileStream = fs.ReadStream & { path: string; start?: number; end?: number }
  */
 export function respond(ctx: Context, state: BandwidthState, runtime: BandwidthRuntime): Promise<void> | undefined {
   if (state.vhost.xAccelLimitRate) readAccelLimitRate(ctx, state);
+  // HLS and DASH (docs/segmented.md): playlists, init and media segments, paced per viewer.
+  const segmented = runtime.segmented === null ? null : segmentedKind(state.facts.path);
+  if (segmented !== null && (segmented !== 'listed' || mayBeListed(ctx, state, runtime))) {
+    return respondSegmented(ctx, state, runtime, segmented, (session) => finish(ctx, state, runtime, [], session), () => progressive(ctx, state, runtime));
+  }
+  return progressive(ctx, state, runtime);
+}
+
+function progressive(ctx: Context, state: BandwidthState, runtime: BandwidthRuntime): Promise<void> | undefined {
   const plan = state.plan;
   // Header exemption and `x` rates matter only under BT, and need the media behind the body:
   // most responses have none, and finish here without a promise.
@@ -93,9 +105,9 @@ function readAccelLimitRate(ctx: Context, state: BandwidthState): void {
 }
 
 /** Hands the body to the meter and watches the response to its end. */
-function finish(ctx: Context, state: BandwidthState, runtime: BandwidthRuntime, exempt: ByteRange[]): undefined {
+function finish(ctx: Context, state: BandwidthState, runtime: BandwidthRuntime, exempt: ByteRange[], viewerSession?: SessionKey): undefined {
   const plan = state.plan;
-  const session = runtime.sessionOf(ctx, state.vhost);
+  const session = viewerSession ?? runtime.sessionOf(ctx, state.vhost, () => viewerOf(ctx, state).id);
   const sessionId = runtime.sessionId(session);
   const rate = plan.throttle ? plan.rate : null;
   // Most responses have no limit at all: no meter input to build.

@@ -9,6 +9,8 @@ import type { ResponseSink } from './observe/observe-response';
 import { mergeStats } from './observe/merge-stats';
 import { UnmeteredStats, type UnmeteredResponse } from './observe/unmetered-stats';
 import type { SessionKey } from './meter/flow';
+import { SegmentIndex } from './segmented/segment-index';
+import { ViewerTable } from './segmented/viewer-table';
 import type { CapStore, Plan, StatsSnapshot } from './types';
 import type { Context } from 'koa';
 import type { VhostConfig } from './config/config-model';
@@ -31,6 +33,8 @@ export class BandwidthRuntime implements ResponseSink {
   readonly store: CapStore;
   /** Responses the meter does not carry, by configured vhost name or `_unmatched`. */
   readonly unmetered: UnmeteredStats;
+  /** HLS/DASH state (docs/segmented.md): playlists' segment tables and viewers' boosts; null when `segmented: false`. */
+  readonly segmented: { index: SegmentIndex; viewers: ViewerTable } | null;
   private readonly ids = new WeakMap<object, string>();
   private nextId = 0;
   /** Metered responses in flight by session id, for `retune()`. */
@@ -41,6 +45,9 @@ export class BandwidthRuntime implements ResponseSink {
     this.store = options.store ?? memoryStore({ clock: options.clock });
     this.engine = createEngine({ store: this.store, clock: options.clock });
     this.unmetered = new UnmeteredStats(options.clock);
+    this.segmented = options.segmented
+      ? { index: new SegmentIndex(options.clock), viewers: new ViewerTable({ idleMs: options.segmented.idleMs, max: options.segmented.maxViewers, clock: options.clock }) }
+      : null;
     // Live retuning: a reload's TrafficCap and Session cap apply to responses in flight.
     this.config.on('reload', (config: { vhosts: readonly VhostConfig[] }) => {
       const caps = new Map<string, { trafficCap: number; sessionCap: number }>();
@@ -64,11 +71,16 @@ export class BandwidthRuntime implements ResponseSink {
     return requestClient(ctx, this.config.table.config.trustedProxies ?? null);
   }
 
-  /** The request's session: the vhost's `<SessionKey>`, else the `session` option. */
-  sessionOf(ctx: Context, vhost: VhostConfig | null): SessionKey {
+  /**
+   * The request's session: the vhost's `<SessionKey>`, else the `session` option. `viewerId`
+   * gives the viewer of docs/segmented.md, where the caller can tell it (else a `viewer` key
+   * falls back to the connection).
+   */
+  sessionOf(ctx: Context, vhost: VhostConfig | null, viewerId?: () => string): SessionKey {
     const spec = vhost?.sessionKey;
-    if (spec == null && this.options.session !== 'ip') return sessionKey(ctx, this.options.session);
-    return sessionKeyFor(ctx, vhost?.sessionKey, this.options.session, () => this.clientOf(ctx).ip);
+    const mode = this.options.session;
+    if (spec == null && mode !== 'ip' && mode !== 'viewer') return sessionKey(ctx, mode);
+    return sessionKeyFor(ctx, spec, mode, () => this.clientOf(ctx).ip, viewerId);
   }
 
   clientIp(ctx: Context): string {
@@ -140,6 +152,7 @@ export class BandwidthRuntime implements ResponseSink {
 
   async close(): Promise<void> {
     this.config.close();
+    this.segmented?.viewers.close();
     await this.engine.close();
     if (!this.options.store) await this.store.close();
   }

@@ -3,8 +3,12 @@ import type { Context } from 'koa';
 import type { SessionKeySpec } from './config/session-key-spec';
 import type { SessionKey } from './meter/flow';
 
-/** How responses are grouped into sessions for the session cap (docs/metering.md). */
-export type SessionMode = 'connection' | 'ip' | ((ctx: Context) => string);
+/**
+ * How responses are grouped into sessions for the session cap (docs/metering.md). `viewer`
+ * groups by the viewer id of docs/segmented.md; the middleware computes it (see
+ * {@link viewerSessionKey}), and here it falls back to the connection.
+ */
+export type SessionMode = 'connection' | 'ip' | 'viewer' | ((ctx: Context) => string);
 
 /**
  * The session a request belongs to. `'connection'` (the default) is the socket, or on HTTP/2
@@ -38,6 +42,8 @@ export interface KeyerRequest {
   url: string;
   /** The client address after trusted proxies; computed only when asked. */
   clientIp(): string;
+  /** The viewer id of docs/segmented.md, where the middleware can tell it. */
+  viewerId?(): string;
 }
 
 /**
@@ -50,6 +56,7 @@ export interface KeyerRequest {
 const KEYERS: Record<string, (req: KeyerRequest, spec: SessionKeySpec) => string | null> = {
   connection: () => null,
   ip: (req) => `ip:${req.clientIp()}`,
+  viewer: (req) => (req.viewerId ? (viewerSessionKey(req.viewerId()) as string) : null),
   header: (req, spec) => {
     const v = req.headers[spec.name ?? ''];
     const text = Array.isArray(v) ? v.join(', ') : v;
@@ -77,9 +84,12 @@ export function sessionIdOf(spec: SessionKeySpec, req: KeyerRequest): string | n
  * The session of a request on a vhost: the vhost's `<SessionKey>` when it has one, else the
  * `session` option.
  */
-export function sessionKeyFor(ctx: Context, spec: SessionKeySpec | null | undefined, mode: SessionMode, clientIp: () => string): SessionKey {
-  if (spec == null) return sessionKey(ctx, mode, mode === 'ip' ? clientIp() : undefined);
-  return sessionIdOf(spec, { headers: ctx.req.headers, url: ctx.originalUrl ?? ctx.req.url ?? '/', clientIp }) ?? connectionOf(ctx);
+export function sessionKeyFor(ctx: Context, spec: SessionKeySpec | null | undefined, mode: SessionMode, clientIp: () => string, viewerId?: () => string): SessionKey {
+  if (spec == null) {
+    if (mode === 'viewer' && viewerId) return viewerSessionKey(viewerId());
+    return sessionKey(ctx, mode, mode === 'ip' ? clientIp() : undefined);
+  }
+  return sessionIdOf(spec, { headers: ctx.req.headers, url: ctx.originalUrl ?? ctx.req.url ?? '/', clientIp, ...(viewerId ? { viewerId } : {}) }) ?? connectionOf(ctx);
 }
 
 const digest = (v: string): string => createHash('sha256').update(v).digest('base64url').slice(0, 16);
@@ -96,4 +106,17 @@ export function cookieValue(header: string | string[] | undefined, name: string)
     return v;
   }
   return null;
+}
+
+/**
+ * The session key of a viewer (docs/segmented.md): one string per viewer id, so every
+ * request of a viewer joins one session, across connections.
+ *
+ * @example
+ * ```ts
+ * viewerSessionKey('6e2fb550'); // 'v:6e2fb550'
+ * ```
+ */
+export function viewerSessionKey(viewerId: string): SessionKey {
+  return `v:${viewerId}`;
 }

@@ -111,6 +111,23 @@ export interface Plan {
    * bandwidth or the ratio (docs/config.md). The encoding rate of `x` keeps to it too.
    */
   maxRate?: number;
+  /** For HLS/DASH requests: what the segment is and whose (docs/segmented.md). */
+  segment?: SegmentFacts;
+}
+
+/** A segmented request as the plan, `explain` and the records show it (docs/segmented.md). */
+export interface SegmentFacts {
+  /** Playlists and init segments are never BT-throttled; media segments are paced. */
+  kind: 'playlist' | 'init' | 'media';
+  /** Seconds of media (media segments); null when no playlist gives it. */
+  duration: number | null;
+  /** Sequence number (media segments); null when unknown. */
+  seq: number | null;
+  /** The fraction of the segment inside the viewer's boost, 0…1 (media segments under BT). */
+  boosted: number;
+  /** The viewer id and where it came from. */
+  viewer: string;
+  viewerSource: 'cmcd' | 'param' | 'cookie' | 'ip';
 }
 
 /** What the media probe learns of a file (SPEC §4). */

@@ -5,7 +5,12 @@ import { DEFAULT_LIMITS, resolvePlan, withEncodingRate, type ResolveExtras } fro
 import { takeBtParams } from '../policy/take-bt-params';
 import { resolveClientAddress } from '../policy/trusted-proxies';
 import { sessionIdOf } from '../session-key';
+import { SegmentIndex } from '../segmented/segment-index';
+import { segmentedKind } from '../segmented/segment-kind';
+import { segmentPlan } from '../segmented/segment-plan';
+import { viewerKey } from '../segmented/viewer-key';
 import type { Plan } from '../types';
+import fs from 'node:fs/promises';
 import { parseFlags, single, UsageError } from './args';
 import type { CliIo } from './args';
 
@@ -29,6 +34,12 @@ export interface ExplainOutput {
   trafficCapMbps: number;
   /** As seen downstream: BT params stripped. */
   url: string;
+  /**
+   * HLS/DASH URLs only (docs/segmented.md): what the segment is (from the playlists next to
+   * `--file`), its duration and encoding rate, and the viewer the request belongs to. The
+   * plan above is a paced segment's, after the viewer's boost.
+   */
+  segment?: { kind: 'playlist' | 'init' | 'media'; durationSeconds: number | null; seq: number | null; encodingKbps: number | null; viewer: string; viewerSource: string };
   /** Query values not read, and why (docs/config.md): the field fell through to route, rules or settings. */
   ignored: ExplainQueryNote[];
   /** Query values read but lowered to the limits. */
@@ -120,11 +131,30 @@ export async function explainCommand(argv: readonly string[], io: CliIo, deps: {
     } catch {
       // keep the raw path, as the middleware does
     }
+    const ip = client.ip;
     const spec = vhost.sessionKey ?? null;
-    out.session = { key: spec?.text ?? 'default', id: spec ? sessionIdOf(spec, { headers, url: url.pathname + url.search, clientIp: () => client.ip }) : null };
+    const viewerId = (): string => viewerKey({ querystring, headers, ip }, vhost.viewer).id;
+    out.session = { key: spec?.text ?? 'default', id: spec ? sessionIdOf(spec, { headers, url: url.pathname + url.search, clientIp: () => ip, viewerId }) : null };
     const onQueryValue: ResolveExtras['onQueryValue'] = (_field, value, outcome, reason, param) => out[outcome].push({ param, value, reason });
-    let plan: Plan = resolvePlan({ ip: client.ip, path, headers, query: taken.query, protocol: client.protocol ?? 'http', method: (single(flags, 'method') ?? 'GET').toUpperCase(), mime: (single(flags, 'type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '' }, vhost, null, DEFAULT_LIMITS, { onQueryValue });
-    if (file !== undefined && plan.dynamic) {
+    let plan: Plan = resolvePlan({ ip, path, headers, query: taken.query, protocol: client.protocol ?? 'http', method: (single(flags, 'method') ?? 'GET').toUpperCase(), mime: (single(flags, 'type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '' }, vhost, null, DEFAULT_LIMITS, { onQueryValue });
+    const kind = segmentedKind(path);
+    const entry = kind === null || kind === 'playlist' || file === undefined ? null : await new SegmentIndex().fromDisk(file);
+    if (kind === 'playlist' || (kind === 'segment' || entry !== null)) {
+      const viewer = viewerKey({ querystring, headers, ip }, vhost.viewer);
+      const size = file === undefined ? null : await fs.stat(file).then((st) => st.size, () => null);
+      const segKind = kind === 'playlist' ? 'playlist' : entry?.kind === 'init' ? 'init' : 'media';
+      const duration = entry?.kind === 'media' ? entry.duration : null;
+      const seq = entry?.kind === 'media' ? entry.seq : null;
+      plan = segmentPlan(plan, { kind: segKind, duration, seq, boosted: 0, viewer: viewer.id, viewerSource: viewer.source }, size);
+      out.segment = {
+        kind: segKind,
+        durationSeconds: duration,
+        seq,
+        encodingKbps: size !== null && duration !== null ? round((size * 8) / duration / 1000) : null,
+        viewer: viewer.id,
+        viewerSource: viewer.source,
+      };
+    } else if (file !== undefined && plan.dynamic) {
       if (!deps.probe) throw new UsageError('--file needs the media probe, which this build lacks');
       plan = withEncodingRate(plan, (await deps.probe(file)).bitrate);
     }

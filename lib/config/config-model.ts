@@ -30,7 +30,12 @@ export interface VhostOptionsInput {
   /** `<CaseSensitive>`: URL patterns match case-sensitively. Default ON. */
   caseSensitive?: boolean | string;
   /**
-   * `<SessionKey>`: what one session is: `connection`, `ip`, `header:NAME` or `cookie:NAME`.
+   * `<Viewer Param Cookie>`: where a segmented request's viewer id is read when the player
+   * sends no CMCD session id (docs/segmented.md). No default: then the client IP.
+   */
+  viewer?: { param?: string; cookie?: string };
+  /**
+   * `<SessionKey>`: what one session is: `connection`, `ip`, `header:NAME`, `cookie:NAME` or `viewer`.
    * Default: the `session` option of `bandwidth()`.
    */
   sessionKey?: string;
@@ -76,6 +81,8 @@ export interface VhostConfig {
   throttling: boolean;
   queryString: boolean;
   caseSensitive: boolean;
+  /** Where a viewer id is read after CMCD (docs/segmented.md); empty: the client IP. */
+  viewer: { param?: string; cookie?: string };
   rules: readonly Rule[];
   /** Where the rules came from, for `explain`. */
   rulesFile: string | null;

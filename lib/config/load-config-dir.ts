@@ -267,6 +267,15 @@ function readOptions(file: string, options: XmlElement, prefix: string, at: Map<
         noAttrs(file, el, fail);
         text(el, 'caseSensitive');
         break;
+      case 'Viewer':
+        noAttrs(file, el, fail, ['Param', 'Cookie']);
+        for (const [a, key] of [['Param', 'param'], ['Cookie', 'cookie']] as const) {
+          const v = el.attrs[a];
+          if (v === undefined) continue;
+          out.viewer = { ...out.viewer, [key]: v };
+          at.set(`${prefix}.viewer.${key}`, attrWhere(file, el, a));
+        }
+        break;
       case 'SessionKey':
         noAttrs(file, el, fail);
         text(el, 'sessionKey');
@@ -303,7 +312,7 @@ function readOptions(file: string, options: XmlElement, prefix: string, at: Map<
         }
         break;
       default:
-        fail(file, el, `unknown element <${el.name}> in <Options>; expected <TrafficCap>, <BandwidthThrottling>, <CaseSensitive>, <SessionKey> or <XAccelLimitRate>`);
+        fail(file, el, `unknown element <${el.name}> in <Options>; expected <TrafficCap>, <BandwidthThrottling>, <CaseSensitive>, <Viewer>, <SessionKey> or <XAccelLimitRate>`);
     }
   }
   return out;

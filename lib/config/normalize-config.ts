@@ -31,7 +31,7 @@ export interface NormalizeOptions {
 }
 
 /** Built-in defaults (SPEC §1: "Defaults are as shown"). */
-const BUILTIN: Required<Omit<VhostOptionsInput, 'params' | 'sessionKey'>> = {
+const BUILTIN: Required<Omit<VhostOptionsInput, 'params' | 'sessionKey' | 'viewer'>> = {
   trafficCap: 0,
   sessionCap: 0,
   bandwidth: 1000,
@@ -45,7 +45,7 @@ const BUILTIN: Required<Omit<VhostOptionsInput, 'params' | 'sessionKey'>> = {
 };
 
 type Key = keyof VhostOptionsInput;
-const KEYS = Object.keys(BUILTIN).concat('params', 'sessionKey') as Key[];
+const KEYS = Object.keys(BUILTIN).concat('params', 'viewer', 'sessionKey') as Key[];
 const PARAM_KEYS = ['bandwidth', 'ratio', 'boost'] as const;
 
 /**
@@ -167,6 +167,11 @@ function checkKeys(o: object, prefix: string, where: (k: string) => Where, repor
       if (!(PARAM_KEYS as readonly string[]).includes(k)) report(`unknown param "${k}"; expected bandwidth, ratio or boost`, where(`${prefix}.params.${k}`));
     }
   }
+  const viewer = (o as VhostOptionsInput).viewer;
+  if (viewer !== undefined) {
+    if (typeof viewer !== 'object' || viewer === null) report(`bad viewer ${show(viewer)}; expected { param?, cookie? }`, where(`${prefix}.viewer`));
+    else for (const k of Object.keys(viewer)) if (k !== 'param' && k !== 'cookie') report(`unknown viewer key "${k}"; expected param or cookie`, where(`${prefix}.viewer.${k}`));
+  }
 }
 
 function resolveOptions(
@@ -178,7 +183,7 @@ function resolveOptions(
   report: (m: string, w: Where) => void,
 ): Resolved | null {
   let ok = true;
-  const pick = <K extends Exclude<Key, 'params' | 'sessionKey'>>(k: K): { value: unknown; at: Where | null } => {
+  const pick = <K extends Exclude<Key, 'params' | 'sessionKey' | 'viewer'>>(k: K): { value: unknown; at: Where | null } => {
     if (own[k] !== undefined) return { value: own[k], at: where(`${ownPrefix}.${k}`) };
     if (base[k] !== undefined) return { value: base[k], at: where(`${basePrefix}.${k}`) };
     return { value: BUILTIN[k], at: null };
@@ -239,9 +244,20 @@ function resolveOptions(
   const queryString = flag('queryString', 'Throttling QueryString');
   const caseSensitive = flag('caseSensitive', 'CaseSensitive');
   const xAccelLimitRate = flag('xAccelLimitRate', 'XAccelLimitRate');
+  const viewer: VhostConfig['viewer'] = {};
+  for (const k of ['param', 'cookie'] as const) {
+    const value = own.viewer?.[k] ?? base.viewer?.[k];
+    if (value === undefined) continue;
+    const at = own.viewer?.[k] !== undefined ? where(`${ownPrefix}.viewer.${k}`) : where(`${basePrefix}.viewer.${k}`);
+    // A cookie name is an RFC 6265 token; a query key has no separators either.
+    if (typeof value !== 'string' || !/^[!#$%'*+.^_`|~0-9A-Za-z-]{1,64}$/.test(value)) {
+      ok = false;
+      report(`bad Viewer ${k === 'param' ? 'Param' : 'Cookie'} ${show(value)}; expected a name of 1 to 64 token characters (letters, digits, - _ . and the like)`, at);
+    } else viewer[k] = value;
+  }
   if (!ok || boost === null) return null;
   const settings: ThrottleSettings = 'bytes' in boost ? { bandwidth, unit: unit ?? 'kbps', ratio, boost: 0, boostBytes: boost.bytes, params } : { bandwidth, unit: unit ?? 'kbps', ratio, boost: boost.seconds, params };
-  return { trafficCap, sessionCap, settings, throttling, queryString, caseSensitive, sessionKey, xAccelLimitRate };
+  return { trafficCap, sessionCap, settings, throttling, queryString, caseSensitive, viewer, sessionKey, xAccelLimitRate };
 }
 
 /** `<Boost>`: a number of seconds, a time expression or a byte size. */

@@ -18,6 +18,7 @@ export const SESSION_KEY_KINDS: Record<string, { takesName: boolean }> = {
   ip: { takesName: false },
   header: { takesName: true },
   cookie: { takesName: true },
+  viewer: { takesName: false },
 };
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

@@ -197,11 +197,11 @@ export class Scheduler {
     const { flushBytes, flushMs, tickMs } = this.o;
     const age = now - f.lastFlush;
     const until = (bytes: number): number => (f.bt ? f.bt.msUntil(bytes - f.credit) : 0);
-    // Wake for a full write, a slow write, the longest wait, or the start of the next exempt
-    // range (its bytes go out at once, see flushDue).
+    // Wake for a full write, a slow write, the longest wait, the start of the next exempt
+    // range (its bytes go out at once, see flushDue), or the body's last bytes (a short
+    // tail would otherwise wait for a full write's worth of credit, and a 2 s HLS segment
+    // paced to 1.33 s would end up to a third of a second late).
     const toFree = f.bt ? f.cursor.untilFree(f.granted) : Infinity;
-    // …or the end of the body: its last write is due as soon as the rest is earned, not when a
-    // full minWrite would be.
     const due = Math.min(until(flushBytes), Math.max(flushMs - age, until(f.minWrite)), f.pace.maxPeriods * flushMs - age, until(f.credit + toFree), until(f.spec.length - f.sent));
     const at = now + Math.max(tickMs, due);
     const slot = Math.ceil(at / tickMs);

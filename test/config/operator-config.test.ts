@@ -73,10 +73,10 @@ describe('<SessionKey>, per vhost and inherited', () => {
 
   it('reports an unknown kind or a missing name at the element', () => {
     expect(errorsOf({ 'server.xml': server('<SessionKey>user</SessionKey>'), 'vhosts.xml': vhosts('\n<SessionKey>header:</SessionKey>') })).toEqual([
-      'server.xml:3:1: unknown session key "user"; expected connection, ip, header:NAME, cookie:NAME',
+      'server.xml:3:1: unknown session key "user"; expected connection, ip, header:NAME, cookie:NAME, viewer',
       'vhosts.xml:3:1: session key "header" needs a header name (header:NAME, an HTTP token); got ""',
     ]);
-    expect(errorsOf({ 'vhosts.xml': vhosts('<SessionKey>ip:1.2.3.4</SessionKey>') })).toEqual(['vhosts.xml:2:31: session key "ip" takes no name; expected connection, ip, header:NAME, cookie:NAME']);
+    expect(errorsOf({ 'vhosts.xml': vhosts('<SessionKey>ip:1.2.3.4</SessionKey>') })).toEqual(['vhosts.xml:2:31: session key "ip" takes no name; expected connection, ip, header:NAME, cookie:NAME, viewer']);
   });
 });
 

@@ -52,7 +52,7 @@ describe('bandwidth()', () => {
       ['unknown key', { config, speed: 1 }, /option `speed` must be one of the known options/],
       ['neither conf nor config', {}, /option `conf` must be/],
       ['both conf and config', { conf: 'x', config }, /option `conf` must be/],
-      ['bad session', { config, session: 'cookie' }, /option `session` must be 'connection', 'ip' or a function/],
+      ['bad session', { config, session: 'cookie' }, /option `session` must be 'connection', 'ip', 'viewer' or a function/],
       ['bad store', { config, store: {} }, /option `store` must be a CapStore/],
       ['bad geoip', { config, geoip: 'maxmind' }, /option `geoip` must be a function/],
       ['negative limit', { config, limits: { ratio: -1 } }, /option `limits.ratio` must be a finite percentage ≥ 0, got -1/],

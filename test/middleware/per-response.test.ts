@@ -118,4 +118,13 @@ describe('<SessionKey> kinds', () => {
     expect(sessions[0]).toMatch(want);
     expect(sessions[0]).not.toContain('s3cr3t');
   });
+
+  it('viewer: every request of a viewer is one session, on any path', async () => {
+    const config = { vhosts: [{ name: 'a.test', options: { sessionKey: 'viewer', viewer: { param: 'token' }, trafficCap: 1000 } }], default: 'a.test' };
+    const { server, sessions } = app({ config }, () => {});
+    await request(server).get('/a.bin?token=abc').set('Host', 'a.test').expect(200);
+    await request(server).get('/b.bin?token=abc').set('Host', 'a.test').expect(200);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sessions).toEqual(['v:abc', 'v:abc']);
+  });
 });

@@ -122,16 +122,17 @@ describe('koa-bandwidth explain', () => {
     beforeAll(() => {
       dir = mkdtempSync(path.join(os.tmpdir(), 'kbw-explain-'));
       writeFileSync(path.join(dir, 'server.xml'), '<Server><TrustedProxies><Proxy>10.0.0.0/8</Proxy></TrustedProxies><VHostDefault><Options><SessionKey>ip</SessionKey></Options></VHostDefault></Server>');
-      writeFileSync(path.join(dir, 'vhosts.xml'), '<Vhosts><Vhost Name="a.test"><Options><SessionKey>cookie:sid</SessionKey></Options></Vhost><Vhost Name="b.test"/><Default>b.test</Default></Vhosts>');
+      writeFileSync(path.join(dir, 'vhosts.xml'), '<Vhosts><Vhost Name="a.test"><Options><SessionKey>cookie:sid</SessionKey></Options></Vhost><Vhost Name="b.test"/><Vhost Name="c.test"><Options><SessionKey>viewer</SessionKey><Viewer Param="token"/></Options></Vhost><Default>b.test</Default></Vhosts>');
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
-    const explainIn = async (args: string[]) => JSON.parse((await run(['explain', '--conf', dir, '--url', '/a', ...args])).stdout);
+    const explainIn = async (args: string[]) => JSON.parse((await run(['explain', '--conf', dir, ...(args.includes('--url') ? [] : ['--url', '/a']), ...args])).stdout);
 
     it.each<[string, string[], Record<string, unknown>]>([
       ['the peer, when it is not a trusted proxy', ['--ip', '198.51.100.1', '--header', 'X-Forwarded-For: 192.168.1.1'], { client: { ip: '198.51.100.1', source: 'socket', via: null }, session: { key: 'ip', id: 'ip:198.51.100.1' } }],
       ['the hop a trusted proxy reported, and which proxy', ['--ip', '10.0.0.2', '--header', 'X-Forwarded-For: 203.0.113.7, 10.1.1.1'], { client: { ip: '203.0.113.7', source: 'x-forwarded-for', via: '10.1.1.1' }, session: { key: 'ip', id: 'ip:203.0.113.7' } }],
       ['a cookie session, hashed', ['--host', 'a.test', '--header', 'Cookie: sid=abc'], { session: { key: 'cookie:sid', id: expect.stringMatching(/^cookie:sid#[\w-]{16}$/) } }],
       ['a cookie session without the cookie: the connection', ['--host', 'a.test'], { session: { key: 'cookie:sid', id: null } }],
+      ['a viewer session', ['--host', 'c.test', '--url', '/a?token=xyz'], { session: { key: 'viewer', id: 'v:xyz' } }],
     ])('%s', async (_name, args, want) => {
       expect(await explainIn(args)).toMatchObject(want);
     });

@@ -16,6 +16,8 @@
 export { bandwidth } from './middleware';
 export type { BandwidthMiddleware, BandwidthState } from './middleware';
 export type { BandwidthEvents, BandwidthEventEmitter, BandwidthListener } from './events';
+export type { BandwidthChange } from './middleware';
+export type { ClientAddress } from './policy/trusted-proxies';
 export { route } from './route';
 export type { RouteOptions, RouteBandwidth, RouteFactoryOptions } from './route';
 export type { BandwidthOptions, Logger } from './options';
@@ -29,7 +31,7 @@ export { ConfigError, ConfigErrors, OptionError } from './errors';
 export { ConfigWarning } from './config/config-warning';
 export type { WarningCode } from './config/config-warning';
 export type * from './types';
-export type { ConfigInput, VhostInput, VhostOptionsInput, BandwidthConfig, VhostConfig } from './config/config-model';
+export type { ConfigInput, VhostInput, VhostOptionsInput, BandwidthConfig, VhostConfig, TrustedProxiesInput } from './config/config-model';
 export type { GeoIp } from './policy/match-context';
 
 // HLS and DASH (docs/segmented.md): the viewer key and the playlist parsers.

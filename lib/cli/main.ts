@@ -24,7 +24,7 @@ const COMMANDS: Record<string, Command> = {
 /** One usage line per command, and what it does. */
 const USAGES: Record<string, { line: string; about: string }> = {
   check: { line: 'koa-bandwidth check   --conf DIR', about: 'Validate a config directory: exit 0, or 1 after listing every error as file:line:col: message. Warnings are listed too.' },
-  explain: { line: "koa-bandwidth explain --conf DIR --url URL [--host HOST] [--ip IP] [--header 'Name: value']... [--file PATH]", about: 'Print, as one JSON object, the plan the middleware would resolve for this request.' },
+  explain: { line: "koa-bandwidth explain --conf DIR --url URL [--host HOST] [--ip IP] [--header 'Name: value']... [--method M] [--type MIME] [--file PATH]", about: 'Print, as one JSON object, the plan the middleware would resolve for this request.' },
   probe: { line: 'koa-bandwidth probe   FILE...', about: "Print each media file's container, header bytes, encoding rate and duration, one JSON object per line." },
   serve: { line: 'koa-bandwidth serve   --conf DIR --media DIR [--port 8080] [--host 127.0.0.1] [--redis URL]', about: 'Run the example media server on a config directory and a media directory. Needs koa, @koa/router and koa-send installed.' },
 };

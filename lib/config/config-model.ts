@@ -1,6 +1,8 @@
 import type { Rule } from '../policy/rule';
 import type { ConfigWarning } from './config-warning';
 import type { DurationString, Percent, RateString } from './amount';
+import type { ForwardedHeader, TrustedProxies } from '../policy/trusted-proxies';
+import type { SessionKeySpec } from './session-key-spec';
 import type { BandwidthUnit, ThrottleSettings } from '../types';
 
 /**
@@ -22,7 +24,7 @@ export interface VhostOptionsInput {
   unit?: BandwidthUnit | (string & {});
   /** `<Ratio>`: percent. Default 100. */
   ratio?: Percent | (string & {});
-  /** `<Boost>`: a bare number is seconds. Default 5. */
+  /** `<Boost>`: seconds (a bare number, `'5s'`, `'1min 30secs'`) or bytes (`'512KB'`). Default 5. */
   boost?: number | DurationString | (string & {});
   /** `Param` attributes: query-string names of the three fields. No default. */
   params?: { bandwidth?: string; ratio?: string; boost?: string };
@@ -40,6 +42,20 @@ export interface VhostOptionsInput {
    * sends no CMCD session id (docs/segmented.md). No default: then the client IP.
    */
   viewer?: { param?: string; cookie?: string };
+  /**
+   * `<SessionKey>`: what one session is: `connection`, `ip`, `header:NAME`, `cookie:NAME` or `viewer`.
+   * Default: the `session` option of `bandwidth()`.
+   */
+  sessionKey?: string;
+  /** `<XAccelLimitRate>`: honour an upstream's `X-Accel-Limit-Rate` response header. Default OFF. */
+  xAccelLimitRate?: boolean | string;
+}
+
+/** `<TrustedProxies>` in plain form: the addresses and CIDRs whose forwarding headers are believed. */
+export interface TrustedProxiesInput {
+  addresses: string[];
+  /** `X-Forwarded-For` (default) or `Forwarded` (RFC 7239). */
+  header?: string;
 }
 
 /** One vhost in plain form. `rules` is the text of a throttling.txt, or its lines. */
@@ -57,6 +73,8 @@ export interface ConfigInput {
   vhosts: VhostInput[];
   /** `<Default>`: the vhost for hosts that match nothing. */
   default?: string;
+  /** `<Server><TrustedProxies>`: a list of addresses/CIDRs, or `{ addresses, header }`. Default none: forwarding headers are ignored. */
+  trustedProxies?: string[] | TrustedProxiesInput;
 }
 
 /** A validated vhost: every rate in bytes/s. */
@@ -76,6 +94,12 @@ export interface VhostConfig {
   rules: readonly Rule[];
   /** Where the rules came from, for `explain`. */
   rulesFile: string | null;
+  /** `<SessionKey>`; null = the `session` option decides. */
+  sessionKey?: SessionKeySpec | null;
+  /** Honour `X-Accel-Limit-Rate` from the handlers' response. */
+  xAccelLimitRate?: boolean;
+  /** Some rule reads the response's media type (`MIME[...]`): the plan is resolved again after the handlers. */
+  usesMime?: boolean;
 }
 
 /** A validated configuration, swapped atomically on reload. */
@@ -84,4 +108,8 @@ export interface BandwidthConfig {
   defaultVhost: string | null;
   /** What is valid but likely a mistake; reported once at startup and by `check`. */
   warnings?: readonly ConfigWarning[];
+  /** Whose forwarding headers are believed; null or absent = none (the socket peer is the client). */
+  trustedProxies?: TrustedProxies | null;
 }
+
+export type { ForwardedHeader, SessionKeySpec };

@@ -7,6 +7,9 @@ import { hostNameProblem } from './host-name';
 import { isAmount, kbpsToBytes, mbpsToBytes, parseAmount, parseUnit, toBytesPerSecond } from './units';
 import { hasUnit, readDuration, readPercent, readRate, type AmountResult } from './amount';
 import { ConfigWarning } from './config-warning';
+import { BOOST_FORMS, parseBoostValue, type BoostValue } from './boost';
+import { parseSessionKeySpec } from './session-key-spec';
+import { compileTrustedProxies, TrustedProxySyntaxError, type ForwardedHeader, type TrustedProxies } from '../policy/trusted-proxies';
 
 /** Where a value was written, for errors. */
 export interface Where {
@@ -36,7 +39,7 @@ export interface NormalizeOptions {
 }
 
 /** Built-in defaults (docs/spec.md §1: "Defaults are as shown"). */
-const BUILTIN: Required<Omit<VhostOptionsInput, 'params' | 'viewer'>> = {
+const BUILTIN: Required<Omit<VhostOptionsInput, 'params' | 'sessionKey' | 'viewer'>> = {
   trafficCap: 0,
   sessionCap: 0,
   bandwidth: 1000,
@@ -46,10 +49,11 @@ const BUILTIN: Required<Omit<VhostOptionsInput, 'params' | 'viewer'>> = {
   throttling: false,
   queryString: false,
   caseSensitive: true,
+  xAccelLimitRate: false,
 };
 
 type Key = keyof VhostOptionsInput;
-const KEYS = Object.keys(BUILTIN).concat('params', 'viewer') as Key[];
+const KEYS = Object.keys(BUILTIN).concat('params', 'viewer', 'sessionKey') as Key[];
 const PARAM_KEYS = ['bandwidth', 'ratio', 'boost'] as const;
 
 /**
@@ -119,9 +123,10 @@ export function normalizeConfig(input: ConfigInput, opts: NormalizeOptions): Ban
     if (resolved && !resolved.throttling && !resolved.throttlingSet && rules.length > 0) {
       warnings.push(new ConfigWarning('THROTTLING_OFF', `vhost "${name}" has ${rules.length} rule${rules.length === 1 ? '' : 's'}, but <Throttling> is OFF by default, so none of them applies; write <Throttling>ON</Throttling> (or OFF, to say so)`, { file }));
     }
+    const usesMime = rules.some((r) => r.usesMime === true);
     if (resolved) {
       const { throttlingSet: _set, ...rest } = resolved;
-      vhosts.push({ name, aliases, ...rest, rules, rulesFile: v.rules !== undefined ? file : null });
+      vhosts.push({ name, aliases, ...rest, rules, rulesFile: v.rules !== undefined ? file : null, ...(usesMime ? { usesMime } : {}) });
     }
   });
   let defaultVhost: string | null = null;
@@ -130,16 +135,48 @@ export function normalizeConfig(input: ConfigInput, opts: NormalizeOptions): Ban
     if (!names.has(d)) report(`<Default> names "${d}", which is not a vhost`, where('default'));
     else defaultVhost = d;
   }
+  const trustedProxies = readTrustedProxies(input.trustedProxies, where, report);
   if (errors.length > 0) throw new ConfigErrors(errors);
   if (vhosts.length === 1 && defaultVhost === null) {
     const only = vhosts[0] as VhostConfig;
     const other = only.name === 'localhost' ? '127.0.0.1' : 'an address or another name of this server';
     warnings.push(new ConfigWarning('ONE_VHOST_NO_DEFAULT', `one vhost ("${only.name}") and no <Default>: requests for any other host (${other}) pass through unmetered; add an alias, or make it the default (<Default>${only.name}</Default>, or default: '${only.name}' in \`config\`)`, where('default')));
   }
-  return { vhosts, defaultVhost, warnings };
+  return { vhosts, defaultVhost, trustedProxies, warnings };
 }
 
-type Resolved = Omit<VhostConfig, 'name' | 'aliases' | 'rules' | 'rulesFile'> & { throttlingSet: boolean };
+/** `trustedProxies`: a list, or `{ addresses, header }`; errors name the entry (`trustedProxies.addresses[2]`). */
+function readTrustedProxies(input: ConfigInput['trustedProxies'], where: (k: string) => Where, report: (m: string, w: Where) => void): TrustedProxies | null {
+  if (input === undefined) return null;
+  const list = Array.isArray(input) ? input : typeof input === 'object' && input !== null ? input.addresses : undefined;
+  if (!Array.isArray(list)) {
+    report('trustedProxies must be a list of addresses/CIDRs or { addresses, header }', where('trustedProxies'));
+    return null;
+  }
+  let header: ForwardedHeader = 'x-forwarded-for';
+  if (!Array.isArray(input)) {
+    for (const k of Object.keys(input)) if (k !== 'addresses' && k !== 'header') report(`unknown option "${k}"; expected addresses or header`, where(`trustedProxies.${k}`));
+    if (input.header !== undefined) {
+      const h = String(input.header).trim().toLowerCase();
+      if (h === 'x-forwarded-for' || h === 'forwarded') header = h;
+      else report(`bad trusted-proxy header ${JSON.stringify(input.header)}; expected X-Forwarded-For or Forwarded`, where('trustedProxies.header'));
+    }
+  }
+  const key = (i: number): string => (Array.isArray(input) ? `trustedProxies[${i}]` : `trustedProxies.addresses[${i}]`);
+  const good: string[] = [];
+  list.forEach((entry, i) => {
+    try {
+      compileTrustedProxies([String(entry)]);
+      good.push(String(entry));
+    } catch (e) {
+      if (e instanceof TrustedProxySyntaxError) report(e.message, where(key(i)));
+      else throw e;
+    }
+  });
+  return compileTrustedProxies(good, header);
+}
+
+type Resolved = Omit<VhostConfig, 'name' | 'aliases' | 'rules' | 'rulesFile' | 'usesMime'> & { throttlingSet: boolean };
 
 function checkKeys(o: object, prefix: string, where: (k: string) => Where, report: (m: string, w: Where) => void): void {
   if (typeof o !== 'object' || o === null) return report('options must be an object', where(prefix));
@@ -169,7 +206,7 @@ function resolveOptions(
   throttlingByDefault = false,
 ): Resolved | null {
   let ok = true;
-  const pick = <K extends Exclude<Key, 'params' | 'viewer'>>(k: K): { value: unknown; at: Where | null } => {
+  const pick = <K extends Exclude<Key, 'params' | 'sessionKey' | 'viewer'>>(k: K): { value: unknown; at: Where | null } => {
     if (own[k] !== undefined) return { value: own[k], at: where(`${ownPrefix}.${k}`) };
     if (base[k] !== undefined) return { value: base[k], at: where(`${basePrefix}.${k}`) };
     return { value: BUILTIN[k], at: null };
@@ -195,7 +232,7 @@ function resolveOptions(
     }
     return n;
   };
-  const flag = (k: 'throttling' | 'queryString' | 'caseSensitive', what: string): boolean => {
+  const flag = (k: 'throttling' | 'queryString' | 'caseSensitive' | 'xAccelLimitRate', what: string): boolean => {
     const { value, at } = pick(k);
     if (typeof value === 'boolean') return value;
     const t = typeof value === 'string' ? value.trim().toUpperCase() : '';
@@ -211,12 +248,22 @@ function resolveOptions(
     ok = false;
     report(`unknown unit ${JSON.stringify(unitPick.value)}; expected kbps, mbps, bytes, kb or mb`, unitPick.at ?? where(`${ownPrefix}.unit`));
   }
-  const same = (n: number): number => n;
   const trafficCap = amount('trafficCap', 'TrafficCap', mbpsToBytes);
   const sessionCap = amount('sessionCap', 'TrafficCap Session', kbpsToBytes);
   const bandwidth = amount('bandwidth', 'Bandwidth', (n) => toBytesPerSecond(n, unit ?? 'kbps'));
-  const ratio = amount('ratio', 'Ratio', same);
-  const boost = amount('boost', 'Boost', same);
+  const ratio = amount('ratio', 'Ratio', (n) => n);
+  const boost = boostValue(pick('boost'), () => where(`${ownPrefix}.boost`), report);
+  if (boost === null) ok = false;
+  let sessionKey: VhostConfig['sessionKey'] = null;
+  const keyText = own.sessionKey ?? base.sessionKey;
+  if (keyText !== undefined) {
+    const at = own.sessionKey !== undefined ? where(`${ownPrefix}.sessionKey`) : where(`${basePrefix}.sessionKey`);
+    const spec = typeof keyText === 'string' ? parseSessionKeySpec(keyText) : `bad session key ${show(keyText)}; expected a string such as ip or header:NAME`;
+    if (typeof spec === 'string') {
+      ok = false;
+      report(spec, at);
+    } else sessionKey = spec;
+  }
   const params: ThrottleSettings['params'] = {};
   for (const k of PARAM_KEYS) {
     const value = own.params?.[k] ?? base.params?.[k];
@@ -236,6 +283,7 @@ function resolveOptions(
   const throttling = !throttlingSet && throttlingByDefault ? true : flag('throttling', 'Throttling');
   const queryString = flag('queryString', 'Throttling QueryString');
   const caseSensitive = flag('caseSensitive', 'CaseSensitive');
+  const xAccelLimitRate = flag('xAccelLimitRate', 'XAccelLimitRate');
   const viewer: VhostConfig['viewer'] = {};
   for (const k of ['param', 'cookie'] as const) {
     const value = own.viewer?.[k] ?? base.viewer?.[k];
@@ -247,8 +295,17 @@ function resolveOptions(
       report(`bad Viewer ${k === 'param' ? 'Param' : 'Cookie'} ${show(value)}; expected a name of 1 to 64 token characters (letters, digits, - _ . and the like)`, at);
     } else viewer[k] = value;
   }
-  if (!ok) return null;
-  return { trafficCap, sessionCap, settings: { bandwidth, unit: unit ?? 'kbps', ratio, boost, params }, throttling, throttlingSet, queryString, caseSensitive, viewer };
+  if (!ok || boost === null) return null;
+  const settings: ThrottleSettings = 'bytes' in boost ? { bandwidth, unit: unit ?? 'kbps', ratio, boost: 0, boostBytes: boost.bytes, params } : { bandwidth, unit: unit ?? 'kbps', ratio, boost: boost.seconds, params };
+  return { trafficCap, sessionCap, settings, throttling, throttlingSet, queryString, caseSensitive, viewer, sessionKey, xAccelLimitRate };
+}
+
+/** `<Boost>`: a number of seconds, a time expression or a byte size. */
+function boostValue(picked: { value: unknown; at: Where | null }, fallback: () => Where, report: (m: string, w: Where) => void): BoostValue | null {
+  const { value, at } = picked;
+  const b = typeof value === 'number' ? (isAmount(value) ? { seconds: value } : null) : typeof value === 'string' ? parseBoostValue(value) : null;
+  if (b === null) report(`bad Boost ${show(value)}; expected ${BOOST_FORMS}`, at ?? fallback());
+  return b;
 }
 
 /** How an amount written with a unit is read, by field: rates to bytes/s, boost to seconds, ratio to percent. */

@@ -3,6 +3,8 @@ import type { BandwidthSpec, BandwidthUnit } from '../types';
 import { parseAmount, toBytesPerSecond } from '../config/units';
 import { hasUnit, readRate } from '../config/amount';
 import { ConfigWarning, NX_WARN_BELOW } from '../config/config-warning';
+import { BOOST_FORMS, parseBoostValue } from '../config/boost';
+import { parseDuration } from '../config/duration';
 import { compileCondition, ConditionSyntaxError, type ConditionOptions } from './condition';
 import type { Rule } from './rule';
 
@@ -70,13 +72,15 @@ export function parseRuleLine(raw: string, line: number, opts: RuleListOptions, 
   const [cond, bw, ratio, boost] = fields as [Field, Field?, Field?, Field?];
   if (cond.text === '') throw fail('missing condition; expected {condition},{bandwidth},{ratio},{boost}', cond.offset);
   let condition;
+  let usesMime = false;
   try {
-    condition = compileCondition(cond.text, opts);
+    condition = compileCondition(cond.text, { ...opts, onKind: (k) => (usesMime ||= k === 'MIME') });
   } catch (e) {
     if (e instanceof ConditionSyntaxError) throw fail(e.message, cond.offset + e.offset);
     throw e;
   }
   const rule: Rule = { line, text: raw.trim(), condition };
+  if (usesMime) rule.usesMime = true;
   if (bw && bw.text !== '') {
     rule.bandwidth = parseBandwidthField(bw.text, opts.unit, () => fail(`bad bandwidth "${bw.text}"; expected a non-negative number, Nx, x or no`, bw.offset));
     const spec = rule.bandwidth;
@@ -94,9 +98,10 @@ export function parseRuleLine(raw: string, line: number, opts: RuleListOptions, 
     rule.ratio = n;
   }
   if (boost && boost.text !== '') {
-    const n = parseBoost(boost.text);
-    if (n === null) throw fail(`bad boost "${boost.text}"; expected seconds: 5, 5s, 5sec or 5secs`, boost.offset);
-    rule.boost = n;
+    const b = parseBoostValue(boost.text);
+    if (b === null) throw fail(`bad boost "${boost.text}"; expected ${BOOST_FORMS}`, boost.offset);
+    if ('bytes' in b) rule.boostBytes = b.bytes;
+    else rule.boost = b.seconds;
   }
   return rule;
 }
@@ -124,8 +129,7 @@ export function parseBandwidthField(text: string, unit: BandwidthUnit, onError: 
   return { kind: 'fixed', bytesPerSecond: toBytesPerSecond(n, unit) };
 }
 
-/** Boost seconds: `5`, `5s`, `5sec`, `5secs` (docs/spec.md §2). */
+/** Boost seconds: `5`, `5s`, `5sec`, `5secs`, and STON's time expressions (`1min 30secs`). */
 export function parseBoost(text: string): number | null {
-  const m = text.trim().match(/^(.*?)\s*(s|sec|secs)?$/i);
-  return m ? parseAmount(m[1] as string) : null;
+  return parseDuration(text);
 }

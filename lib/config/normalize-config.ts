@@ -5,6 +5,11 @@ import type { ThrottleSettings } from '../types';
 import type { BandwidthConfig, ConfigInput, VhostConfig, VhostOptionsInput } from './config-model';
 import { hostNameProblem } from './host-name';
 import { isAmount, kbpsToBytes, mbpsToBytes, parseAmount, parseUnit, toBytesPerSecond } from './units';
+import { hasUnit, readDuration, readPercent, readRate, type AmountResult } from './amount';
+import { ConfigWarning } from './config-warning';
+import { BOOST_FORMS, parseBoostValue, type BoostValue } from './boost';
+import { parseSessionKeySpec } from './session-key-spec';
+import { compileTrustedProxies, TrustedProxySyntaxError, type ForwardedHeader, type TrustedProxies } from '../policy/trusted-proxies';
 
 /** Where a value was written, for errors. */
 export interface Where {
@@ -25,10 +30,16 @@ export interface NormalizeOptions {
   where?: (key: string) => Where;
   /** The file name of a vhost's rule list in errors. */
   rulesFile?: (index: number, name: string) => string;
+  /**
+   * What `throttling` is when nothing sets it. `'rules'` (the `config` option): on for a
+   * vhost that has rules, since rules are given to be applied. `'off'` (the config files):
+   * off, as the files' format says, with a THROTTLING_OFF warning for a vhost with rules.
+   */
+  throttlingDefault?: 'rules' | 'off';
 }
 
-/** Built-in defaults (SPEC §1: "Defaults are as shown"). */
-const BUILTIN: Required<Omit<VhostOptionsInput, 'params' | 'viewer'>> = {
+/** Built-in defaults (docs/spec.md §1: "Defaults are as shown"). */
+const BUILTIN: Required<Omit<VhostOptionsInput, 'params' | 'sessionKey' | 'viewer'>> = {
   trafficCap: 0,
   sessionCap: 0,
   bandwidth: 1000,
@@ -38,14 +49,15 @@ const BUILTIN: Required<Omit<VhostOptionsInput, 'params' | 'viewer'>> = {
   throttling: false,
   queryString: false,
   caseSensitive: true,
+  xAccelLimitRate: false,
 };
 
 type Key = keyof VhostOptionsInput;
-const KEYS = Object.keys(BUILTIN).concat('params', 'viewer') as Key[];
+const KEYS = Object.keys(BUILTIN).concat('params', 'viewer', 'sessionKey') as Key[];
 const PARAM_KEYS = ['bandwidth', 'ratio', 'boost'] as const;
 
 /**
- * The one normalisation step for both ways in (SPEC §1): inherit VHostDefault key by key
+ * The one normalisation step for both ways in (docs/spec.md §1): inherit VHostDefault key by key
  * (the XML loader maps each element and attribute to its own key, so inheritance is
  * element by element and attribute by attribute), validate, convert to bytes/s, compile
  * rules. Collects every problem.
@@ -54,6 +66,7 @@ const PARAM_KEYS = ['bandwidth', 'ratio', 'boost'] as const;
 export function normalizeConfig(input: ConfigInput, opts: NormalizeOptions): BandwidthConfig {
   const where = opts.where ?? ((key: string): Where => ({ file: '<options>', path: `config.${key}` }));
   const errors: ConfigError[] = [];
+  const warnings: ConfigWarning[] = [];
   const seen = new Set<string>();
   const report = (message: string, w: Where): void => {
     const e = new ConfigError(message, w);
@@ -92,7 +105,8 @@ export function normalizeConfig(input: ConfigInput, opts: NormalizeOptions): Ban
       aliases.push(alias);
     }
     checkKeys(v.options ?? {}, `${prefix}.options`, where, report);
-    const resolved = resolveOptions(defaults, v.options ?? {}, 'defaults', `${prefix}.options`, where, report);
+    const hasRules = v.rules !== undefined && (Array.isArray(v.rules) ? v.rules : String(v.rules).split(/\r?\n/)).some((l) => String(l).trim() !== '' && !String(l).trim().startsWith('#'));
+    const resolved = resolveOptions(defaults, v.options ?? {}, 'defaults', `${prefix}.options`, where, report, hasRules && opts.throttlingDefault === 'rules');
     const file = opts.rulesFile ? opts.rulesFile(i, name) : `config.${prefix}.rules`;
     let rules: Rule[] = [];
     if (v.rules !== undefined) {
@@ -102,10 +116,18 @@ export function normalizeConfig(input: ConfigInput, opts: NormalizeOptions): Ban
         const parsed = parseRuleList(text, { file, unit: resolved?.settings.unit ?? 'kbps', caseInsensitive: !(resolved?.caseSensitive ?? true), geoip: opts.geoip });
         // Rules are checked even when the options are bad, so `check` lists every error.
         for (const e of parsed.errors) report(e.message, { file: e.file, line: e.line, column: e.column });
+        warnings.push(...parsed.warnings);
         rules = parsed.rules;
       }
     }
-    if (resolved) vhosts.push({ name, aliases, ...resolved, rules, rulesFile: v.rules !== undefined ? file : null });
+    if (resolved && !resolved.throttling && !resolved.throttlingSet && rules.length > 0) {
+      warnings.push(new ConfigWarning('THROTTLING_OFF', `vhost "${name}" has ${rules.length} rule${rules.length === 1 ? '' : 's'}, but <Throttling> is OFF by default, so none of them applies; write <Throttling>ON</Throttling> (or OFF, to say so)`, { file }));
+    }
+    const usesMime = rules.some((r) => r.usesMime === true);
+    if (resolved) {
+      const { throttlingSet: _set, ...rest } = resolved;
+      vhosts.push({ name, aliases, ...rest, rules, rulesFile: v.rules !== undefined ? file : null, ...(usesMime ? { usesMime } : {}) });
+    }
   });
   let defaultVhost: string | null = null;
   if (input.default !== undefined && input.default !== '') {
@@ -113,11 +135,48 @@ export function normalizeConfig(input: ConfigInput, opts: NormalizeOptions): Ban
     if (!names.has(d)) report(`<Default> names "${d}", which is not a vhost`, where('default'));
     else defaultVhost = d;
   }
+  const trustedProxies = readTrustedProxies(input.trustedProxies, where, report);
   if (errors.length > 0) throw new ConfigErrors(errors);
-  return { vhosts, defaultVhost };
+  if (vhosts.length === 1 && defaultVhost === null) {
+    const only = vhosts[0] as VhostConfig;
+    const other = only.name === 'localhost' ? '127.0.0.1' : 'an address or another name of this server';
+    warnings.push(new ConfigWarning('ONE_VHOST_NO_DEFAULT', `one vhost ("${only.name}") and no <Default>: requests for any other host (${other}) pass through unmetered; add an alias, or make it the default (<Default>${only.name}</Default>, or default: '${only.name}' in \`config\`)`, where('default')));
+  }
+  return { vhosts, defaultVhost, trustedProxies, warnings };
 }
 
-type Resolved = Omit<VhostConfig, 'name' | 'aliases' | 'rules' | 'rulesFile'>;
+/** `trustedProxies`: a list, or `{ addresses, header }`; errors name the entry (`trustedProxies.addresses[2]`). */
+function readTrustedProxies(input: ConfigInput['trustedProxies'], where: (k: string) => Where, report: (m: string, w: Where) => void): TrustedProxies | null {
+  if (input === undefined) return null;
+  const list = Array.isArray(input) ? input : typeof input === 'object' && input !== null ? input.addresses : undefined;
+  if (!Array.isArray(list)) {
+    report('trustedProxies must be a list of addresses/CIDRs or { addresses, header }', where('trustedProxies'));
+    return null;
+  }
+  let header: ForwardedHeader = 'x-forwarded-for';
+  if (!Array.isArray(input)) {
+    for (const k of Object.keys(input)) if (k !== 'addresses' && k !== 'header') report(`unknown option "${k}"; expected addresses or header`, where(`trustedProxies.${k}`));
+    if (input.header !== undefined) {
+      const h = String(input.header).trim().toLowerCase();
+      if (h === 'x-forwarded-for' || h === 'forwarded') header = h;
+      else report(`bad trusted-proxy header ${JSON.stringify(input.header)}; expected X-Forwarded-For or Forwarded`, where('trustedProxies.header'));
+    }
+  }
+  const key = (i: number): string => (Array.isArray(input) ? `trustedProxies[${i}]` : `trustedProxies.addresses[${i}]`);
+  const good: string[] = [];
+  list.forEach((entry, i) => {
+    try {
+      compileTrustedProxies([String(entry)]);
+      good.push(String(entry));
+    } catch (e) {
+      if (e instanceof TrustedProxySyntaxError) report(e.message, where(key(i)));
+      else throw e;
+    }
+  });
+  return compileTrustedProxies(good, header);
+}
+
+type Resolved = Omit<VhostConfig, 'name' | 'aliases' | 'rules' | 'rulesFile' | 'usesMime'> & { throttlingSet: boolean };
 
 function checkKeys(o: object, prefix: string, where: (k: string) => Where, report: (m: string, w: Where) => void): void {
   if (typeof o !== 'object' || o === null) return report('options must be an object', where(prefix));
@@ -144,24 +203,36 @@ function resolveOptions(
   ownPrefix: string,
   where: (k: string) => Where,
   report: (m: string, w: Where) => void,
+  throttlingByDefault = false,
 ): Resolved | null {
   let ok = true;
-  const pick = <K extends Exclude<Key, 'params' | 'viewer'>>(k: K): { value: unknown; at: Where | null } => {
+  const pick = <K extends Exclude<Key, 'params' | 'sessionKey' | 'viewer'>>(k: K): { value: unknown; at: Where | null } => {
     if (own[k] !== undefined) return { value: own[k], at: where(`${ownPrefix}.${k}`) };
     if (base[k] !== undefined) return { value: base[k], at: where(`${basePrefix}.${k}`) };
     return { value: BUILTIN[k], at: null };
   };
-  const amount = (k: 'trafficCap' | 'sessionCap' | 'bandwidth' | 'ratio' | 'boost', what: string): number => {
+  // A bare number is in the field's file unit; a string with a unit says its own
+  // (docs/config.md, "Amounts in JavaScript"), and `toBase` is then not applied.
+  const amount = (k: 'trafficCap' | 'sessionCap' | 'bandwidth' | 'ratio' | 'boost', what: string, toBase: (n: number) => number): number => {
     const { value, at } = pick(k);
-    const n = typeof value === 'number' ? (isAmount(value) ? value : null) : typeof value === 'string' ? parseAmount(value) : null;
+    let n: number | null;
+    let expected = 'a non-negative number (at most 1e15)';
+    if (typeof value === 'string' && hasUnit(value)) {
+      const read = UNIT_READERS[k](value);
+      n = read.ok ? read.value : null;
+      if (!read.ok) expected = read.expected;
+    } else {
+      n = typeof value === 'number' ? (isAmount(value) ? value : null) : typeof value === 'string' ? parseAmount(value) : null;
+      if (n !== null) n = toBase(n);
+    }
     if (n === null) {
       ok = false;
-      report(`bad ${what} ${show(value)}; expected a non-negative number (at most 1e15)`, at ?? where(`${ownPrefix}.${k}`));
+      report(`bad ${what} ${show(value)}; expected ${expected}`, at ?? where(`${ownPrefix}.${k}`));
       return 0;
     }
     return n;
   };
-  const flag = (k: 'throttling' | 'queryString' | 'caseSensitive', what: string): boolean => {
+  const flag = (k: 'throttling' | 'queryString' | 'caseSensitive' | 'xAccelLimitRate', what: string): boolean => {
     const { value, at } = pick(k);
     if (typeof value === 'boolean') return value;
     const t = typeof value === 'string' ? value.trim().toUpperCase() : '';
@@ -177,11 +248,22 @@ function resolveOptions(
     ok = false;
     report(`unknown unit ${JSON.stringify(unitPick.value)}; expected kbps, mbps, bytes, kb or mb`, unitPick.at ?? where(`${ownPrefix}.unit`));
   }
-  const trafficCap = mbpsToBytes(amount('trafficCap', 'TrafficCap'));
-  const sessionCap = kbpsToBytes(amount('sessionCap', 'TrafficCap Session'));
-  const bandwidth = toBytesPerSecond(amount('bandwidth', 'Bandwidth'), unit ?? 'kbps');
-  const ratio = amount('ratio', 'Ratio');
-  const boost = amount('boost', 'Boost');
+  const trafficCap = amount('trafficCap', 'TrafficCap', mbpsToBytes);
+  const sessionCap = amount('sessionCap', 'TrafficCap Session', kbpsToBytes);
+  const bandwidth = amount('bandwidth', 'Bandwidth', (n) => toBytesPerSecond(n, unit ?? 'kbps'));
+  const ratio = amount('ratio', 'Ratio', (n) => n);
+  const boost = boostValue(pick('boost'), () => where(`${ownPrefix}.boost`), report);
+  if (boost === null) ok = false;
+  let sessionKey: VhostConfig['sessionKey'] = null;
+  const keyText = own.sessionKey ?? base.sessionKey;
+  if (keyText !== undefined) {
+    const at = own.sessionKey !== undefined ? where(`${ownPrefix}.sessionKey`) : where(`${basePrefix}.sessionKey`);
+    const spec = typeof keyText === 'string' ? parseSessionKeySpec(keyText) : `bad session key ${show(keyText)}; expected a string such as ip or header:NAME`;
+    if (typeof spec === 'string') {
+      ok = false;
+      report(spec, at);
+    } else sessionKey = spec;
+  }
   const params: ThrottleSettings['params'] = {};
   for (const k of PARAM_KEYS) {
     const value = own.params?.[k] ?? base.params?.[k];
@@ -196,9 +278,12 @@ function resolveOptions(
       report(`Param ${JSON.stringify(value)} is already the Param of another field; each field needs its own name`, at);
     } else params[k] = value;
   }
-  const throttling = flag('throttling', 'Throttling');
+  const throttlingPick = pick('throttling');
+  const throttlingSet = throttlingPick.at !== null;
+  const throttling = !throttlingSet && throttlingByDefault ? true : flag('throttling', 'Throttling');
   const queryString = flag('queryString', 'Throttling QueryString');
   const caseSensitive = flag('caseSensitive', 'CaseSensitive');
+  const xAccelLimitRate = flag('xAccelLimitRate', 'XAccelLimitRate');
   const viewer: VhostConfig['viewer'] = {};
   for (const k of ['param', 'cookie'] as const) {
     const value = own.viewer?.[k] ?? base.viewer?.[k];
@@ -210,9 +295,27 @@ function resolveOptions(
       report(`bad Viewer ${k === 'param' ? 'Param' : 'Cookie'} ${show(value)}; expected a name of 1 to 64 token characters (letters, digits, - _ . and the like)`, at);
     } else viewer[k] = value;
   }
-  if (!ok) return null;
-  return { trafficCap, sessionCap, settings: { bandwidth, unit: unit ?? 'kbps', ratio, boost, params }, throttling, queryString, caseSensitive, viewer };
+  if (!ok || boost === null) return null;
+  const settings: ThrottleSettings = 'bytes' in boost ? { bandwidth, unit: unit ?? 'kbps', ratio, boost: 0, boostBytes: boost.bytes, params } : { bandwidth, unit: unit ?? 'kbps', ratio, boost: boost.seconds, params };
+  return { trafficCap, sessionCap, settings, throttling, throttlingSet, queryString, caseSensitive, viewer, sessionKey, xAccelLimitRate };
 }
+
+/** `<Boost>`: a number of seconds, a time expression or a byte size. */
+function boostValue(picked: { value: unknown; at: Where | null }, fallback: () => Where, report: (m: string, w: Where) => void): BoostValue | null {
+  const { value, at } = picked;
+  const b = typeof value === 'number' ? (isAmount(value) ? { seconds: value } : null) : typeof value === 'string' ? parseBoostValue(value) : null;
+  if (b === null) report(`bad Boost ${show(value)}; expected ${BOOST_FORMS}`, at ?? fallback());
+  return b;
+}
+
+/** How an amount written with a unit is read, by field: rates to bytes/s, boost to seconds, ratio to percent. */
+const UNIT_READERS: Record<'trafficCap' | 'sessionCap' | 'bandwidth' | 'ratio' | 'boost', (v: string) => AmountResult> = {
+  trafficCap: readRate,
+  sessionCap: readRate,
+  bandwidth: readRate,
+  ratio: readPercent,
+  boost: readDuration,
+};
 
 /** A value as written: strings quoted, numbers (NaN included) as they print. */
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));

@@ -42,6 +42,9 @@ beforeAll(() => {
   fs.writeFileSync(path.join(work, 'media', 'two-mb.bin'), Buffer.alloc(2_000_000, 7));
   fs.writeFileSync(path.join(work, 'media', 'clip.bin'), Buffer.alloc(800_000, 1));
   fs.writeFileSync(path.join(work, 'media', 'song.m4a'), Buffer.alloc(800_000, 2));
+  fs.writeFileSync(path.join(work, 'media', 'quarter.bin'), Buffer.alloc(250_000, 3));
+  fs.mkdirSync(path.join(work, 'media', 'trailers'));
+  fs.writeFileSync(path.join(work, 'media', 'trailers', 'quarter.bin'), Buffer.alloc(250_000, 4));
 });
 
 afterAll(() => {
@@ -69,11 +72,11 @@ function start(name: string): Promise<{ port: number; child: ChildProcess; stder
 }
 
 /** Download `urlPath`; resolves with the bytes and seconds taken. */
-function download(port: number, urlPath: string, host = 'localhost'): Promise<{ bytes: number; seconds: number; status: number }> {
+function download(port: number, urlPath: string, host = 'localhost', headers: Record<string, string> = {}): Promise<{ bytes: number; seconds: number; status: number }> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     http
-      .get({ host: '127.0.0.1', port, path: urlPath, headers: { host } }, (res) => {
+      .get({ host: '127.0.0.1', port, path: urlPath, headers: { host, ...headers } }, (res) => {
         let bytes = 0;
         res.on('data', (c: Buffer) => (bytes += c.length));
         res.on('end', () => resolve({ bytes, seconds: (performance.now() - t0) / 1000, status: res.statusCode ?? 0 }));
@@ -85,7 +88,7 @@ function download(port: number, urlPath: string, host = 'localhost'): Promise<{ 
 describe('the README examples, run as written', () => {
   it('has a test below for every block marked in README.md', () => {
     const marked = [...README.matchAll(/<!-- readme-test: ([\w-]+) -->/g)].map((m) => m[1]);
-    expect(marked).toEqual(['one-line', 'plain-config']);
+    expect(marked).toEqual(['one-line', 'plain-config', 'per-request']);
   });
 
   it('one-line start: 5 s of boost, then 2 Mbit/s, for every response', async () => {
@@ -126,4 +129,18 @@ describe('the README examples, run as written', () => {
     expect(free.seconds).toBeLessThan(2.9);
     expect(stderr()).toBe('');
   }, 20000);
+  it('per-request control: the handler turns BT off for one response and raises the rate of another', async () => {
+    // 250 kB: at 1 Mbit/s (125 kB/s) 2 s; at 4 Mbit/s 0.5 s; unthrottled a few ms.
+    const { port, stderr } = await start('per-request');
+    const plain = await download(port, '/quarter.bin');
+    const hd = await download(port, '/quarter.bin', 'localhost', { 'x-plan': 'hd' });
+    const trailer = await download(port, '/trailers/quarter.bin');
+    for (const r of [plain, hd, trailer]) expect(r).toMatchObject({ status: 200, bytes: 250_000 });
+    expect(plain.seconds).toBeGreaterThan(1.6);
+    expect(plain.seconds).toBeLessThan(6);
+    expect(hd.seconds).toBeGreaterThan(0.3);
+    expect(hd.seconds).toBeLessThan(1.5);
+    expect(trailer.seconds).toBeLessThan(0.3);
+    expect(stderr()).toBe('');
+  }, 30000);
 });

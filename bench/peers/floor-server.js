@@ -25,8 +25,12 @@ const server = http.createServer((req, res) => {
     return;
   }
   const size = fs.fstatSync(fd).size;
-  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(size) });
-  let pos = 0;
+  // `Range: bytes=N-` (the viewers workloads start at random offsets).
+  const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+  let pos = m ? Math.min(Number(m[1]), size) : 0;
+  const headers = { 'content-type': 'application/octet-stream', 'content-length': String(size - pos) };
+  if (m) headers['content-range'] = `bytes ${pos}-${size - 1}/${size}`;
+  res.writeHead(m ? 206 : 200, headers);
   const tick = () => {
     if (res.writableNeedDrain) return;
     const n = Math.min(slice, size - pos);

@@ -2,10 +2,19 @@ import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { FilePool } from './file-pool';
 
+/** Something a chunk holds a slice of: pinned while a write still needs the slice. */
+export interface Pin {
+  pin(): void;
+  unpin(): void;
+}
+
+/** A read's answer: up to `max` bytes, null at the end; `pin` when the chunk is a slice of a cached block. */
+export type ReadCallback = (err: Error | null, chunk: Buffer | null, pin?: Pin) => void;
+
 /** Where a metered body's bytes come from, read only as grants allow (bounded read-ahead). */
 export interface BodySource {
   /** Up to `max` bytes; null at the end. */
-  read(max: number, cb: (err: Error | null, chunk: Buffer | null) => void): void;
+  read(max: number, cb: ReadCallback): void;
   destroy(): void;
 }
 

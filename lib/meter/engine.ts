@@ -3,10 +3,11 @@ import { Readable } from 'node:stream';
 import type { Context } from 'koa';
 import { OptionError } from '../errors';
 import { memoryStore } from '../store/memory-store';
-import type { ByteRange, CapStore, Plan, StatsSnapshot } from '../types';
-import { bufferSource, fileSource, streamSource } from './body-source';
+import type { ByteRange, CapStore, FileCacheStats, Plan, StatsSnapshot } from '../types';
+import { BlockCache, DEFAULT_CACHE_BYTES } from './block-cache';
+import { bufferSource, streamSource } from './body-source';
 import type { BodySource } from './body-source';
-import { FilePool } from './file-pool';
+import { cachedFileSource } from './cached-file-source';
 import { MeteredBody } from './metered-body';
 import { Scheduler } from './scheduler';
 import type { SessionKey, Timers } from './flow';
@@ -24,6 +25,11 @@ export interface EngineOptions {
   burstSeconds?: number;
   /** Timer functions; default unref'd `setTimeout`. Inject fakes in tests. */
   timers?: Timers;
+  /**
+   * Bytes of file blocks shared by every metered download (docs/metering.md, "The block
+   * cache"); default 64 MiB, range [0, 2^40]; 0 turns it off (each download reads for itself).
+   */
+  blockCacheBytes?: number;
 }
 
 /** What the middleware resolved for one response. Rates in bytes/s; 0 = no cap. */
@@ -52,12 +58,14 @@ export interface Engine {
   readonly pendingTimers: number;
   /** Shared file descriptors currently open. */
   readonly openFiles: number;
+  /** The block cache's counters: blocks served from it, blocks read into it, bytes held. */
+  cacheStats(): FileCacheStats;
   /** Run one allocation round now (tests with an injected clock). */
   tick(): void;
   close(): Promise<void>;
 }
 
-const KNOWN = new Set(['store', 'clock', 'tickMs', 'flushMs', 'burstSeconds', 'timers']);
+const KNOWN = new Set(['store', 'clock', 'tickMs', 'flushMs', 'burstSeconds', 'timers', 'blockCacheBytes']);
 const EMPTY_STATUS = new Set([204, 205, 304]);
 
 const realTimers: Timers = {
@@ -103,7 +111,8 @@ export function createEngine(opts: EngineOptions = {}): Engine {
   const ownStore = opts.store === undefined;
   const store = opts.store ?? memoryStore({ clock });
   const scheduler = new Scheduler({ store, clock, timers: opts.timers ?? realTimers, tickMs, flushMs, flushBytes: 16 * 1024, burstSeconds });
-  const files = new FilePool();
+  const cacheBytes = range('blockCacheBytes', opts.blockCacheBytes ?? DEFAULT_CACHE_BYTES, 0, 2 ** 40);
+  const files = new BlockCache({ maxBytes: cacheBytes });
   const bodies = new Set<MeteredBody>();
 
   function sourceOf(body: unknown, length: number | undefined): { source: BodySource; length: number } | null {
@@ -117,7 +126,7 @@ export function createEngine(opts: EngineOptions = {}): Engine {
       const start = rs.start ?? 0;
       let end = rs.end == null || !Number.isFinite(rs.end) ? Infinity : rs.end + 1;
       if (length !== undefined) end = Math.min(end, start + length);
-      const source = fileSource(files, body.path, start, end);
+      const source = cachedFileSource(files, body.path, start, end);
       rs.destroy();
       return { source, length: length ?? end - start };
     }
@@ -182,7 +191,10 @@ export function createEngine(opts: EngineOptions = {}): Engine {
       return scheduler.pendingTimers;
     },
     get openFiles() {
-      return files.size;
+      return files.openFiles;
+    },
+    cacheStats() {
+      return { hits: files.hits, misses: files.misses, loads: files.loads, cachedBytes: files.cachedBytes, bypassing: files.policy.bypassing };
     },
     tick() {
       scheduler.tick();

@@ -139,6 +139,8 @@ export class Flow {
   wanting = false;
   busy = false;
   closed = false;
+  /** Every byte of the body was handed out. */
+  done = false;
   /** The last allowance was exempt bytes (BT flows only). */
   inFree: boolean;
   demand = 0;

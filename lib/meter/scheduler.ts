@@ -61,13 +61,40 @@ export class Scheduler {
     const now = this.o.clock();
     if (f.capped) {
       if (this.flushDue(f, now)) return this.flush(f, now);
-      f.session.waiting.add(f);
-      f.session.vhost.waiting.add(f.session);
-      this.waitingVhosts.add(f.session.vhost);
-      this.arm();
-      return;
+      return this.enqueue(f);
     }
     this.serveSolo(f, now);
+  }
+
+  private enqueue(f: Flow): void {
+    f.session.waiting.add(f);
+    f.session.vhost.waiting.add(f.session);
+    this.waitingVhosts.add(f.session.vhost);
+    this.arm();
+  }
+
+  /**
+   * The flow wrote straight to its socket and will want bytes again: it waits for its next
+   * write like any flow, but is not served now (no write from inside a write).
+   */
+  rest(f: Flow): void {
+    if (f.closed || f.busy) return;
+    f.wanting = true;
+    const now = this.o.clock();
+    if (f.capped) return this.enqueue(f);
+    this.sleep(f, now);
+  }
+
+  /**
+   * The flow's socket still holds its last write: skipped, its credit kept, and looked at
+   * again after a flush period, not every tick.
+   */
+  stalled(f: Flow): void {
+    f.busy = false;
+    if (f.closed) return;
+    f.wanting = true;
+    const now = this.o.clock();
+    this.sleepUntil(f, now, now + this.o.flushMs);
   }
 
   /** `n` bytes of the flow went out (n ≤ the grant). */
@@ -149,7 +176,11 @@ export class Scheduler {
     // range (its bytes go out at once, see flushDue).
     const toFree = f.bt ? f.cursor.untilFree(f.granted) : Infinity;
     const due = Math.min(until(flushBytes), Math.max(flushMs - age, until(f.minWrite)), f.pace.maxPeriods * flushMs - age, until(f.credit + toFree));
-    const at = now + Math.max(tickMs, due);
+    this.sleepUntil(f, now, now + Math.max(tickMs, due));
+  }
+
+  private sleepUntil(f: Flow, now: number, at: number): void {
+    const { tickMs } = this.o;
     const slot = Math.ceil(at / tickMs);
     if (f.wakeSlot < 0) this.sleepers++;
     f.wakeSlot = slot;
@@ -174,7 +205,11 @@ export class Scheduler {
         if (f.wakeSlot !== this.wheelSlot || f.closed) continue;
         f.wakeSlot = -1;
         this.sleepers--;
-        if (f.wanting) this.serveSolo(f, now);
+        if (!f.wanting) continue;
+        if (f.capped) {
+          f.wanting = false;
+          this.want(f);
+        } else this.serveSolo(f, now);
       }
     }
   }

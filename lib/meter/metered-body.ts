@@ -23,6 +23,7 @@ export class MeteredBody extends Readable {
   private dest: Dest | null = null;
   /** The cached block the last socket write holds a slice of, until the socket has taken it. */
   private pinned: Pin | null = null;
+  private draining = false;
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -34,21 +35,21 @@ export class MeteredBody extends Readable {
     this.flow = scheduler.open({ ...spec, onGrant: (n) => this.onGrant(n) });
   }
 
-  /** Whether the body writes straight to the socket (plain HTTP/1.1, known length). */
-  get direct(): boolean {
-    return this.socket !== null;
-  }
+  /** The body writes (or wrote) straight to the socket: plain HTTP/1.1, known length. */
+  direct = false;
 
+  /** Piped (by Koa's `pipeline(body, res)` or `body.pipe(res)`): direct when it can be. */
   override pipe<T extends NodeJS.WritableStream>(dest: T, opts?: { end?: boolean }): T {
     this.dest = dest as Dest;
     const socket = directSocket(dest, this.flow.spec.length);
-    if (!socket || opts?.end === false) return super.pipe(dest, opts);
+    if (!socket) return super.pipe(dest, opts);
     const res = dest as unknown as ServerResponse;
     res.flushHeaders();
     // Still ours after the headers went out (a pipelined response would queue behind).
     if (res.chunkedEncoding || (socket as { _httpMessage?: unknown })._httpMessage !== res) return super.pipe(dest, opts);
     this.res = res;
     this.socket = socket;
+    this.direct = true;
     dest.emit('pipe', this);
     this.scheduler.want(this.flow);
     return dest;
@@ -61,6 +62,7 @@ export class MeteredBody extends Readable {
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     this.scheduler.close(this.flow);
     this.source.destroy();
+    if (this.draining) this.socket?.removeListener('drain', this.drained);
     // A write the socket still holds keeps its block pinned; a destroyed socket holds nothing.
     if (!this.socket || this.socket.destroyed || this.socket.writableLength === 0) this.unpin();
     // The headers promised a length this body can no longer keep: end the connection rather
@@ -79,7 +81,7 @@ export class MeteredBody extends Readable {
   private onGrant(n: number): void {
     const socket = this.socket;
     if (socket) {
-      if (socket.writableLength > 0) return this.scheduler.stalled(this.flow);
+      if (socket.writableLength > 0) return this.stall(socket);
       this.unpin();
     }
     this.source.read(n, (err, chunk, pin) => {
@@ -122,17 +124,36 @@ export class MeteredBody extends Readable {
     });
   }
 
-  /** The body is complete: end the response (direct) or the stream. */
+  /**
+   * The socket still holds the last write. A socket that needs a drain wakes the flow with
+   * its 'drain' (one listener, once); a short remainder is looked at again after a tick.
+   */
+  private stall(socket: Socket): void {
+    if (!socket.writableNeedDrain) return this.scheduler.stalled(this.flow, 2 * this.scheduler.tickMs);
+    this.scheduler.idle(this.flow);
+    if (this.draining) return;
+    this.draining = true;
+    socket.once('drain', this.drained);
+  }
+
+  private readonly drained = (): void => {
+    this.draining = false;
+    if (!this.destroyed && this.socket) this.scheduler.rest(this.flow);
+  };
+
+  /**
+   * The body is complete: end the stream, and in direct mode the response too. Koa pipes with
+   * `pipeline(body, res)`, which waits for the body's 'end' (a close without it is an error
+   * that destroys the connection), so the Readable still ends: nothing was pushed into it, and
+   * resuming it lets 'end' out.
+   */
   private end(): void {
     const res = this.res;
-    if (!res) {
-      this.push(null);
-      return;
-    }
+    this.push(null);
+    if (!res) return;
     this.res = null;
     res.end();
-    // Nothing reads this Readable in direct mode: close it so its listeners see the end.
-    this.destroy();
+    this.resume();
   }
 }
 

@@ -4,6 +4,9 @@ import { TokenBucket } from './token-bucket';
 import { waterFill } from './water-fill';
 
 
+/** Writes a fast flow may make back to back in one pass when its socket takes each at once. */
+const REST_DEPTH = 16;
+
 /**
  * The one scheduler that drives every metered body (SPEC §5). Flows limited only by BT sleep
  * on a timing wheel until their next write is due; flows under a session cap or TrafficCap
@@ -18,10 +21,16 @@ export class Scheduler {
   private sleepers = 0;
   private timer: unknown = null;
   private nextSessionId = 0;
+  /** Writes made from inside a write (see rest). */
+  private depth = 0;
   sessionCount = 0;
   flowCount = 0;
 
   constructor(private readonly o: SchedulerOptions) {}
+
+  get tickMs(): number {
+    return this.o.tickMs;
+  }
 
   get pendingTimers(): number {
     return this.timer === null ? 0 : 1;
@@ -79,22 +88,32 @@ export class Scheduler {
    */
   rest(f: Flow): void {
     if (f.closed || f.busy) return;
+    if (this.depth < REST_DEPTH) {
+      // The socket took the write at once: a fast flow with credit left writes again now.
+      this.depth++;
+      try {
+        this.want(f);
+      } finally {
+        this.depth--;
+      }
+      return;
+    }
     f.wanting = true;
     const now = this.o.clock();
     if (f.capped) return this.enqueue(f);
-    this.sleep(f, now);
+    this.sleepUntil(f, now, now + this.o.tickMs);
   }
 
   /**
-   * The flow's socket still holds its last write: skipped, its credit kept, and looked at
-   * again after a flush period, not every tick.
+   * The flow's socket still holds its last write: skipped, its credit kept (up to its hold
+   * bound), and looked at again after `ms`.
    */
-  stalled(f: Flow): void {
+  stalled(f: Flow, ms = this.o.flushMs): void {
     f.busy = false;
     if (f.closed) return;
     f.wanting = true;
     const now = this.o.clock();
-    this.sleepUntil(f, now, now + this.o.flushMs);
+    this.sleepUntil(f, now, now + ms);
   }
 
   /** `n` bytes of the flow went out (n ≤ the grant). */

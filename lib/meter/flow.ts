@@ -148,6 +148,10 @@ export class Flow {
   lastFlush: number;
   /** Credit a slow flow waits for before it writes: `pace.minWrite`, or `phase` of it once. */
   minWrite: number;
+  /** The next write waits at least this long after the last (ms) for `minWrite`... */
+  minAge = 0;
+  /** ...and at most this long (write-pace.ts). */
+  maxAge: number;
   /** See nextPhase; applied once, at the flow's first throttled write. */
   readonly phase = nextPhase();
   phased = false;
@@ -174,6 +178,25 @@ export class Flow {
     this.cursor = new ExemptCursor(spec.exempt, spec.rate == null ? 0 : spec.boostBytes);
     // The first write goes out after about one tick rather than a whole write period, so a
     // player sees its first bytes at once even without a header or boost.
-    this.lastFlush = now - this.pace.maxPeriods * o.flushMs + o.tickMs;
+    this.lastFlush = now;
+    this.maxAge = o.tickMs;
+  }
+
+  /**
+   * The flow made a throttled write: the next waits for a full write period, except the one
+   * after the first, which waits `phase` of it (see nextPhase).
+   */
+  paced(flushMs: number): void {
+    const period = this.pace.maxPeriods * flushMs;
+    if (this.phased) {
+      this.minWrite = this.pace.minWrite;
+      this.minAge = flushMs;
+      this.maxAge = period;
+      return;
+    }
+    this.phased = true;
+    this.minWrite = Math.max(1, Math.floor(this.pace.minWrite * this.phase));
+    this.minAge = flushMs - (1 - this.phase) * period;
+    this.maxAge = this.phase * period;
   }
 }

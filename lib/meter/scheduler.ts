@@ -1,32 +1,40 @@
 import { burstOf, CHUNK_MAX, Flow, Session, SHARED_PACE, Vhost } from './flow';
 import type { FlowSpec, SchedulerOptions } from './flow';
+import { TimingWheel } from './timing-wheel';
 import { TokenBucket } from './token-bucket';
+import { topUp } from './top-up';
 import { waterFill } from './water-fill';
+import { pace, type PaceAnswer, type PaceConfig } from './write-pace';
 
 
 /** Writes a fast flow may make back to back in one pass when its socket takes each at once. */
 const REST_DEPTH = 16;
 
 /**
- * The one scheduler that drives every metered body (SPEC §5). Flows limited only by BT sleep
- * on a timing wheel until their next write is due; flows under a session cap or TrafficCap
- * are allocated every tick, max-min fairly per vhost (water-filling). One unref'd timer runs
- * only while some flow waits.
+ * The one scheduler that drives every metered body (docs/metering.md). Flows limited only by
+ * BT sleep on a timing wheel (timing-wheel.ts) until their next write is due; flows under a
+ * session cap or TrafficCap are allocated every tick, max-min fairly per vhost (water-fill.ts),
+ * from a pool the store tops up (top-up.ts). When a flow writes, and how much, is the pacing's
+ * answer (write-pace.ts). One unref'd timer runs only while some flow waits.
  */
 export class Scheduler {
   readonly vhosts = new Map<string, Vhost>();
   private readonly waitingVhosts = new Set<Vhost>();
-  private readonly wheel = new Map<number, Flow[]>();
-  private wheelSlot = -1;
-  private sleepers = 0;
+  private readonly wheel: TimingWheel<Flow>;
+  private readonly paceConfig: PaceConfig;
   private timer: unknown = null;
+  /** The time of the tick running the wheel. */
+  private tickNow = 0;
   private nextSessionId = 0;
   /** Writes made from inside a write (see rest). */
   private depth = 0;
   sessionCount = 0;
   flowCount = 0;
 
-  constructor(private readonly o: SchedulerOptions) {}
+  constructor(private readonly o: SchedulerOptions) {
+    this.wheel = new TimingWheel<Flow>(o.tickMs);
+    this.paceConfig = { flushBytes: o.flushBytes, chunkMax: CHUNK_MAX, tickMs: o.tickMs };
+  }
 
   get tickMs(): number {
     return this.o.tickMs;
@@ -69,7 +77,8 @@ export class Scheduler {
     f.wanting = true;
     const now = this.o.clock();
     if (f.capped) {
-      if (this.flushDue(f, now)) return this.flush(f, now);
+      const p = this.paceOf(f, now);
+      if (p.bytes > 0) return this.flush(f, now, p.bytes);
       return this.enqueue(f);
     }
     this.serveSolo(f, now);
@@ -101,7 +110,7 @@ export class Scheduler {
     f.wanting = true;
     const now = this.o.clock();
     if (f.capped) return this.enqueue(f);
-    this.sleepUntil(f, now, now + this.o.tickMs);
+    this.sleepFor(f, now, this.o.tickMs);
   }
 
   /**
@@ -112,8 +121,7 @@ export class Scheduler {
     f.busy = false;
     if (f.closed) return;
     f.wanting = true;
-    const now = this.o.clock();
-    this.sleepUntil(f, now, now + ms);
+    this.sleepFor(f, this.o.clock(), ms);
   }
 
   /** `n` bytes of the flow went out (n ≤ the grant). */
@@ -143,10 +151,7 @@ export class Scheduler {
     f.closed = true;
     f.wanting = false;
     this.flowCount--;
-    if (f.wakeSlot >= 0) {
-      f.wakeSlot = -1;
-      this.sleepers--;
-    }
+    this.wheel.remove(f);
     const s = f.session;
     s.waiting.delete(f);
     s.flows.delete(f);
@@ -156,8 +161,7 @@ export class Scheduler {
       this.sessionCount--;
     }
     if (s.vhost.waiting.size === 0) this.waitingVhosts.delete(s.vhost);
-    if (this.sleepers === 0) this.wheel.clear();
-    if (this.waitingVhosts.size === 0 && this.sleepers === 0) this.disarm();
+    if (this.waitingVhosts.size === 0 && this.wheel.size === 0) this.disarm();
   }
 
   /** One allocation round at the clock's time. Called by the timer; tests may call it directly. */
@@ -166,8 +170,9 @@ export class Scheduler {
     const now = this.o.clock();
     const flushes: Flow[] = [];
     for (const v of this.waitingVhosts) this.allocate(v, now, flushes);
-    for (const f of flushes) if (f.wanting && !f.closed) this.flush(f, now);
-    this.wake(now);
+    for (const f of flushes) if (f.wanting && !f.closed) this.flush(f, now, this.paceOf(f, now).bytes);
+    this.tickNow = now;
+    this.wheel.due(now, this.wake);
     this.arm();
   };
 
@@ -177,60 +182,46 @@ export class Scheduler {
   }
 
   private arm(): void {
-    if (this.timer === null && (this.waitingVhosts.size > 0 || this.sleepers > 0)) this.timer = this.o.timers.set(this.tick, this.o.tickMs);
+    if (this.timer === null && (this.waitingVhosts.size > 0 || this.wheel.size > 0)) this.timer = this.o.timers.set(this.tick, this.o.tickMs);
   }
 
   private serveSolo(f: Flow, now: number): void {
     const room = this.room(f);
     if (room > 0) this.grant(f, this.allowance(f, now, room));
-    if (this.flushDue(f, now)) return this.flush(f, now);
-    this.sleep(f, now);
+    const p = this.paceOf(f, now);
+    if (p.bytes > 0) return this.flush(f, now, p.bytes);
+    this.sleepFor(f, now, p.waitMs);
   }
 
-  private sleep(f: Flow, now: number): void {
-    const { flushBytes, flushMs, tickMs } = this.o;
-    const age = now - f.lastFlush;
-    const until = (bytes: number): number => (f.bt ? f.bt.msUntil(bytes - f.credit) : 0);
-    // Wake for a full write, a slow write, the longest wait, or the start of the next exempt
-    // range (its bytes go out at once, see flushDue).
-    const toFree = f.bt ? f.cursor.untilFree(f.granted) : Infinity;
-    const due = Math.min(until(flushBytes), Math.max(flushMs - age, until(f.minWrite)), f.pace.maxPeriods * flushMs - age, until(f.credit + toFree));
-    this.sleepUntil(f, now, now + Math.max(tickMs, due));
-  }
-
-  private sleepUntil(f: Flow, now: number, at: number): void {
-    const { tickMs } = this.o;
-    const slot = Math.ceil(at / tickMs);
-    if (f.wakeSlot < 0) this.sleepers++;
-    f.wakeSlot = slot;
-    if (this.wheelSlot < 0) this.wheelSlot = Math.floor(now / tickMs);
-    const list = this.wheel.get(slot);
-    if (list) list.push(f);
-    else this.wheel.set(slot, [f]);
+  private sleepFor(f: Flow, now: number, ms: number): void {
+    this.wheel.add(f, now, now + ms);
     this.arm();
   }
 
-  private wake(now: number): void {
-    if (this.sleepers === 0) {
-      this.wheelSlot = -1;
-      return;
-    }
-    const last = Math.floor(now / this.o.tickMs);
-    for (; this.wheelSlot <= last; this.wheelSlot++) {
-      const list = this.wheel.get(this.wheelSlot);
-      if (!list) continue;
-      this.wheel.delete(this.wheelSlot);
-      for (const f of list) {
-        if (f.wakeSlot !== this.wheelSlot || f.closed) continue;
-        f.wakeSlot = -1;
-        this.sleepers--;
-        if (!f.wanting) continue;
-        if (f.capped) {
-          f.wanting = false;
-          this.want(f);
-        } else this.serveSolo(f, now);
-      }
-    }
+  /** A sleeping flow's slot came. */
+  private readonly wake = (f: Flow): void => {
+    if (f.closed || !f.wanting) return;
+    if (f.capped) this.want(f);
+    else this.serveSolo(f, this.tickNow);
+  };
+
+  /** The pacing's answer for the flow now (write-pace.ts). */
+  private paceOf(f: Flow, now: number): PaceAnswer {
+    const bt = f.bt;
+    return pace(
+      {
+        credit: f.credit,
+        left: f.spec.length - f.sent,
+        inFree: f.inFree,
+        untilFree: bt ? f.cursor.untilFree(f.granted) : Infinity,
+        age: now - f.lastFlush,
+        minWrite: f.minWrite,
+        minAge: f.minAge,
+        maxAge: f.maxAge,
+      },
+      this.paceConfig,
+      bt ? (n) => bt.msUntil(n - f.credit) : () => 0,
+    );
   }
 
   private room(f: Flow): number {
@@ -263,34 +254,15 @@ export class Scheduler {
     f.credit += g;
   }
 
-  private flushDue(f: Flow, now: number): boolean {
-    const c = Math.floor(f.credit);
-    if (c < 1) return false;
-    // Exempt bytes (header, boost) go out at once: waiting would only delay the player.
-    if (f.inFree || c >= this.o.flushBytes || c >= f.spec.length - f.sent) return true;
-    // Credit up to the start of an exempt range (a moov at the end): nothing more accrues
-    // before the free bytes, so waiting for a full write would only delay them.
-    if (f.bt && f.cursor.freeFrom(f.granted, 1) > 0) return true;
-    // Each write costs a syscall whatever its size, which dominates at 10,000 slow sessions:
-    // write every flushMs, but a slow flow waits for its pace's minWrite bytes, up to maxPeriods
-    // flush periods.
-    const age = now - f.lastFlush;
-    return (age >= this.o.flushMs && c >= f.minWrite) || age >= f.pace.maxPeriods * this.o.flushMs;
-  }
-
-  private flush(f: Flow, now: number): void {
-    const n = Math.min(Math.floor(f.credit), CHUNK_MAX, f.spec.length - f.sent);
+  private flush(f: Flow, now: number, n: number): void {
     if (n <= 0) return;
     f.wanting = false;
     f.busy = true;
     f.lastFlush = now;
-    if (!f.inFree) {
-      // After the flow's first throttled write, its next comes after `phase` of a full write
-      // period, by credit and by age alike; then full periods (see nextPhase).
-      f.minWrite = f.phased ? f.pace.minWrite : Math.max(1, Math.floor(f.pace.minWrite * f.phase));
-      if (!f.phased) f.lastFlush = now - (1 - f.phase) * f.pace.maxPeriods * this.o.flushMs;
-      f.phased = true;
-    }
+    if (f.inFree) {
+      f.minAge = this.o.flushMs;
+      f.maxAge = f.pace.maxPeriods * this.o.flushMs;
+    } else f.paced(this.o.flushMs);
     const s = f.session;
     s.waiting.delete(f);
     if (s.waiting.size === 0) s.vhost.waiting.delete(s);
@@ -314,7 +286,7 @@ export class Scheduler {
     }
     let grants = demands;
     if (v.cap > 0) {
-      this.topUp(v);
+      topUp(v, this.o.store, this.o.tickMs);
       grants = waterFill(v.pool, demands);
     }
     let total = 0;
@@ -329,34 +301,12 @@ export class Scheduler {
         const g = Math.min(Math.floor(split[k] ?? 0), f.demand);
         this.grant(f, g);
         given += g;
-        if (this.flushDue(f, now)) flushes.push(f);
+        if (this.paceOf(f, now).bytes > 0) flushes.push(f);
       }
       s.bucket?.take(given);
       total += given;
     }
     if (v.cap > 0) v.pool -= total;
     if (v.waiting.size === 0) this.waitingVhosts.delete(v);
-  }
-
-  /** Keep the vhost's local pool ahead of need; a remote store answers asynchronously. */
-  private topUp(v: Vhost): void {
-    const target = (v.cap * Math.max(2 * this.o.tickMs, 100)) / 1000;
-    if (v.leasing || v.pool >= target) return;
-    const want = Math.ceil(target - v.pool);
-    const r = this.o.store.lease(v.name, v.cap, want, v.sessions.size);
-    if (typeof r === 'number') {
-      v.pool += r;
-      return;
-    }
-    v.leasing = true;
-    r.then(
-      (g) => {
-        v.pool += g;
-        v.leasing = false;
-      },
-      () => {
-        v.leasing = false;
-      },
-    );
   }
 }

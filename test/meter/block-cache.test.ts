@@ -159,6 +159,34 @@ describe('BlockCache', () => {
     expect(cache.openFiles).toBe(0);
   });
 
+  it('reads a block again when the file was rewritten in place before the read: one version per block', async () => {
+    const own = path.join(dir, 'rewrite.bin');
+    fs.writeFileSync(own, Buffer.alloc(2 * BLOCK_SIZE, 1));
+    const cache = new BlockCache({ maxBytes: 8 * BLOCK_SIZE });
+    const f = await openFile(cache, own);
+    const old = (await getBlock(cache, f, 0))!;
+    expect(old.data!.every((b) => b === 1)).toBe(true);
+    // Same size, new bytes and a new mtime: the identity the cache holds no longer matches.
+    await new Promise((r) => setTimeout(r, 20));
+    const fd = fs.openSync(own, 'r+');
+    fs.writeSync(fd, Buffer.alloc(2 * BLOCK_SIZE, 2), 0, 2 * BLOCK_SIZE, 0);
+    fs.closeSync(fd);
+    const b1 = (await getBlock(cache, f, 1))!;
+    expect(b1.data!.every((b) => b === 2)).toBe(true);
+    expect(cache.loads).toBe(3);
+    // The old version's blocks are gone, no new flow joins the old identity, and a new
+    // open sees the file as it is now.
+    expect(cache.peek(f, 0)).toBeNull();
+    expect(f.retired).toBe(true);
+    const g = await openFile(cache, own);
+    expect(g).not.toBe(f);
+    expect((await getBlock(cache, g, 0))!.data!.every((b) => b === 2)).toBe(true);
+    cache.release(f);
+    cache.release(g);
+    await settle();
+    expect(cache.openFiles).toBe(0);
+  });
+
   it('fails a read past the end of a file cut short, instead of waiting', async () => {
     const own = path.join(dir, 'cut.bin');
     fs.writeFileSync(own, Buffer.alloc(3 * BLOCK_SIZE, 3));

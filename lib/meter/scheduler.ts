@@ -7,6 +7,13 @@ import { waterFill } from './water-fill';
 import { pace, type PaceAnswer, type PaceConfig } from './write-pace';
 
 
+/**
+ * Flows limited by BT alone wake on this grid (ms): writes due within one grain go out in one
+ * pass, so the process and the clients wake once for many writes, not once per write. Their
+ * pace writes every 250 ms at the soonest, so a grain is small beside it.
+ */
+const SOLO_GRAIN_MS = 100;
+
 /** Writes a fast flow may make back to back in one pass when its socket takes each at once. */
 const REST_DEPTH = 16;
 
@@ -22,6 +29,9 @@ export class Scheduler {
   private readonly waitingVhosts = new Set<Vhost>();
   private readonly wheel: TimingWheel<Flow>;
   private readonly paceConfig: PaceConfig;
+  private readonly grain: number;
+  /** When the armed timer fires (clock ms). */
+  private timerAt = Infinity;
   private timer: unknown = null;
   /** The time of the tick running the wheel. */
   private tickNow = 0;
@@ -34,6 +44,7 @@ export class Scheduler {
   constructor(private readonly o: SchedulerOptions) {
     this.wheel = new TimingWheel<Flow>(o.tickMs);
     this.paceConfig = { flushBytes: o.flushBytes, chunkMax: CHUNK_MAX, tickMs: o.tickMs };
+    this.grain = Math.max(o.tickMs, Math.ceil(SOLO_GRAIN_MS / o.tickMs) * o.tickMs);
   }
 
   get tickMs(): number {
@@ -167,22 +178,33 @@ export class Scheduler {
   /** One allocation round at the clock's time. Called by the timer; tests may call it directly. */
   tick = (): void => {
     this.timer = null;
+    this.timerAt = Infinity;
     const now = this.o.clock();
     const flushes: Flow[] = [];
     for (const v of this.waitingVhosts) this.allocate(v, now, flushes);
     for (const f of flushes) if (f.wanting && !f.closed) this.flush(f, now, this.paceOf(f, now).bytes);
     this.tickNow = now;
     this.wheel.due(now, this.wake);
-    this.arm();
+    this.arm(now);
   };
 
   disarm(): void {
     if (this.timer !== null) this.o.timers.clear(this.timer);
     this.timer = null;
+    this.timerAt = Infinity;
   }
 
-  private arm(): void {
-    if (this.timer === null && (this.waitingVhosts.size > 0 || this.wheel.size > 0)) this.timer = this.o.timers.set(this.tick, this.o.tickMs);
+  /**
+   * The timer runs every tick while some flow waits for an allocation; otherwise it is set for
+   * the wheel's earliest slot, so sleeping flows cost no wake-ups in between.
+   */
+  private arm(now = this.o.clock()): void {
+    const at = this.waitingVhosts.size > 0 ? now + this.o.tickMs : Math.max(now + this.o.tickMs, this.wheel.nextAt());
+    if (at === Infinity || at >= this.timerAt) return;
+    if (this.timer !== null) this.o.timers.clear(this.timer);
+    this.timerAt = at;
+    // +1: a timer may fire a fraction of a millisecond before the clock reaches its slot.
+    this.timer = this.o.timers.set(this.tick, Math.ceil(at - now) + 1);
   }
 
   private serveSolo(f: Flow, now: number): void {
@@ -190,12 +212,16 @@ export class Scheduler {
     if (room > 0) this.grant(f, this.allowance(f, now, room));
     const p = this.paceOf(f, now);
     if (p.bytes > 0) return this.flush(f, now, p.bytes);
-    this.sleepFor(f, now, p.waitMs);
+    // A wait of a tick (a first write, exempt bytes ahead) is kept; a write period is rounded
+    // up to the grain.
+    const at = now + p.waitMs;
+    this.wheel.add(f, now, p.waitMs <= this.o.tickMs ? at : Math.ceil(at / this.grain) * this.grain);
+    this.arm(now);
   }
 
   private sleepFor(f: Flow, now: number, ms: number): void {
     this.wheel.add(f, now, now + ms);
-    this.arm();
+    this.arm(now);
   }
 
   /** A sleeping flow's slot came. */

@@ -28,6 +28,14 @@ export class TimingWheel<T extends WheelEntry> {
     else this.slots.set(slot, [e]);
   }
 
+  /** When the earliest slot holding an entry comes (ms), or Infinity when none does. */
+  nextAt(): number {
+    if (this.size === 0) return Infinity;
+    let best = Infinity;
+    for (const slot of this.slots.keys()) if (slot < best) best = slot;
+    return best * this.slotMs;
+  }
+
   /** Take the entry off the wheel. */
   remove(e: T): void {
     if (e.wakeSlot < 0) return;

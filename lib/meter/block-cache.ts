@@ -8,6 +8,9 @@ export const BLOCK_SIZE = 256 * 1024;
 /** The default bound on the bytes of cached blocks (`blockCacheBytes`). */
 export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 
+/** Evicted block buffers kept for reuse. */
+const SPARE_MAX = 16;
+
 /** How often a block load whose result changed under it is tried again before giving up. */
 const LOAD_TRIES = 3;
 
@@ -46,6 +49,14 @@ export class Block {
   unpin(): void {
     this.pins--;
   }
+
+  /** A stream keeps a slice for good: this block's memory is never recycled for another. */
+  hold(): void {
+    this.held = true;
+  }
+
+  /** See hold. */
+  held = false;
 }
 
 export interface BlockCacheOptions {
@@ -70,6 +81,11 @@ export class BlockCache {
   /** Every block, in clock order. */
   private readonly ring = new Set<Block>();
   private bytes = 0;
+  /**
+   * Buffers of evicted blocks that nothing holds, for the next loads: a fresh 256 KiB buffer per
+   * load is external memory that makes the collector run.
+   */
+  private readonly spare: Buffer[] = [];
   readonly policy = new CachePolicy();
   hits = 0;
   misses = 0;
@@ -198,7 +214,8 @@ export class BlockCache {
 
   private load(blk: Block, tries: number): void {
     const file = blk.file;
-    const buf = Buffer.allocUnsafeSlow(blk.length);
+    const spare = blk.length === BLOCK_SIZE ? this.spare.pop() : undefined;
+    const buf = spare ?? Buffer.allocUnsafeSlow(blk.length);
     file.inflight++;
     this.loads++;
     fs.read(file.fd, buf, 0, blk.length, blk.index * BLOCK_SIZE, (err, got) => {
@@ -240,6 +257,14 @@ export class BlockCache {
     this.bytes -= blk.length;
     if (blk.file.blocks.get(blk.index) === blk) blk.file.blocks.delete(blk.index);
     this.policy.evicted(blk.served, blk.length);
+    this.recycle(blk);
+  }
+
+  /** Keeps an evicted block's buffer for a later load, if no write or stream still holds a slice. */
+  private recycle(blk: Block): void {
+    const data = blk.data;
+    blk.data = null;
+    if (data && data.length === BLOCK_SIZE && blk.pins === 0 && !blk.held && this.spare.length < SPARE_MAX) this.spare.push(data);
   }
 
   private dropBlocks(file: CachedFile): void {

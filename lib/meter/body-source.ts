@@ -2,10 +2,14 @@ import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { FilePool } from './file-pool';
 
-/** Something a chunk holds a slice of: pinned while a write still needs the slice. */
+/**
+ * Something a chunk holds a slice of: pinned while a socket write still needs the slice, and
+ * `hold()` when a stream keeps it for good (it must then never be reused).
+ */
 export interface Pin {
   pin(): void;
   unpin(): void;
+  hold(): void;
 }
 
 /** A read's answer: up to `max` bytes, null at the end; `pin` when the chunk is a slice of a cached block. */

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { BLOCK_SIZE, FileChangedError, type Block, type BlockCache } from './block-cache';
-import type { BodySource, ReadCallback } from './body-source';
+import type { BodySource, Pin, ReadCallback } from './body-source';
 import type { CachedFile } from './cached-file';
 
 /**
@@ -24,6 +24,16 @@ export function cachedFileSource(cache: BlockCache, path: string, start: number,
   let ahead: Buffer | null = null;
   let queued: { max: number; cb: ReadCallback } | null = null;
   let opening = true;
+  // The buffer of this flow's own reads, reused once nothing holds a slice of it: at 64 kbps a
+  // fresh 64 KiB buffer per read made the collector the largest cost of the cold-file case.
+  let ownBuf: Buffer | null = null;
+  let ownHeld = 0;
+  let ownKept = false;
+  const ownPin: Pin = {
+    pin: () => void ownHeld++,
+    unpin: () => void ownHeld--,
+    hold: () => void (ownKept = true),
+  };
 
   cache.open(path, (err, f) => {
     opening = false;
@@ -51,7 +61,12 @@ export function cachedFileSource(cache: BlockCache, path: string, start: number,
       pos += have;
       return cb(null, have > 0 ? head : null);
     }
-    const buf = Buffer.allocUnsafe(have + size);
+    const reuse = ownBuf !== null && ownHeld === 0 && !ownKept && ownBuf.length >= have + size;
+    const buf = reuse ? (ownBuf as Buffer) : Buffer.allocUnsafe(Math.max(have + size, OWN_READ));
+    ownBuf = buf;
+    ownHeld = 0;
+    ownKept = false;
+    // The read-ahead's tail may sit at the end of this same buffer: copy works on overlaps.
     if (head) head.copy(buf, 0);
     f.inflight++;
     fs.read(f.fd, buf, have, size, at, (err, got) => {
@@ -65,7 +80,7 @@ export function cachedFileSource(cache: BlockCache, path: string, start: number,
       const k = Math.min(n, data.length);
       ahead = data.length > k ? data.subarray(k) : null;
       pos += k;
-      cb(null, data.subarray(0, k));
+      cb(null, data.subarray(0, k), ownPin);
     });
   };
 
@@ -81,8 +96,11 @@ export function cachedFileSource(cache: BlockCache, path: string, start: number,
         cache.served(a, n);
         return cb(null, a.data.subarray(off, off + n), a);
       }
-      // Across a block boundary: both halves in one buffer, so the grant goes out whole.
+      // Across a block boundary: both halves in one buffer, so the grant goes out whole. The
+      // first block stays pinned while the second loads, so eviction cannot recycle it.
+      a.pin();
       const took = cache.block(f, index + 1, (err2, b) => {
+        a.unpin();
         if (done) return cb(null, null);
         if (err2 || !b?.data || !a.data) return cb(err2 ?? new FileChangedError(f.path), null);
         const out = Buffer.allocUnsafe(n);
@@ -93,7 +111,10 @@ export function cachedFileSource(cache: BlockCache, path: string, start: number,
         pos += n;
         cb(null, out);
       }, true);
-      if (!took) own(f, n, cb);
+      if (!took) {
+        a.unpin();
+        own(f, n, cb);
+      }
     };
     if (!cache.block(f, index, onFirst)) own(f, n, cb);
   };
@@ -117,7 +138,7 @@ export function cachedFileSource(cache: BlockCache, path: string, start: number,
           const chunk = ahead.subarray(0, n);
           ahead = ahead.length > n ? ahead.subarray(n) : null;
           pos += n;
-          return cb(null, chunk);
+          return cb(null, chunk, ownPin);
         }
         return own(f, n, cb);
       }

@@ -119,6 +119,8 @@ export class MeteredBody extends Readable {
         else this.scheduler.rest(f);
         return;
       }
+      // The stream keeps the chunk until the socket takes it: its buffer is never reused.
+      pin?.hold();
       this.push(chunk);
       if (last) this.push(null);
     });

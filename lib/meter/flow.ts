@@ -95,13 +95,17 @@ export const SOLO_PACE: WritePace = { minWrite: 16 * 1024, maxPeriods: 8 };
 export const SHARED_PACE: WritePace = { minWrite: 8 * 1024, maxPeriods: 4 };
 
 /**
- * A bucket banks `burstSeconds` of its rate, and at least two of the flow's longest sleeps
- * (2 × `maxPeriods` flush periods: 4 s solo, 2 s shared, by default): what accrues while a
- * slow flow sleeps, plus event-loop lag on a loaded server, must not be clipped. Never a
- * fixed byte floor, which would be many seconds of a slow rate.
+ * A bucket banks `burstSeconds` of its rate, and at least two of the flow's longest sleeps:
+ * what accrues while a slow flow sleeps, plus event-loop lag on a loaded server, must not be
+ * clipped. A flow sleeps until it holds a full write (`flushBytes`) or for `maxPeriods` flush
+ * periods, whichever comes first: 2 s at 64 kbps (a 4 s burst), a millisecond at 100 Mbps,
+ * whose bucket then banks `burstSeconds` only, so a client that stalls a moment does not get
+ * seconds of a fast rate at once when it resumes. Never a fixed byte floor, which would be
+ * many seconds of a slow rate.
  */
 export function burstOf(rate: number, o: SchedulerOptions, pace: WritePace): number {
-  return rate * Math.max(o.burstSeconds, (2 * pace.maxPeriods * o.flushMs) / 1000);
+  const longestSleepMs = Math.min(pace.maxPeriods * o.flushMs, (o.flushBytes / rate) * 1000);
+  return rate * Math.max(o.burstSeconds, (2 * longestSleepMs) / 1000);
 }
 
 export class Vhost {

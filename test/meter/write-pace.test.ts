@@ -1,5 +1,6 @@
 import { pace, type PaceState } from '../../lib/meter/write-pace';
 import { TimingWheel } from '../../lib/meter/timing-wheel';
+import { burstOf, SHARED_PACE, SOLO_PACE } from '../../lib/meter/flow';
 
 const cfg = { flushBytes: 16_384, chunkMax: 65_536, tickMs: 20 };
 /** A 64 kbps flow (8,000 B/s) on the solo pace, 300 ms after its last write, 9,000 bytes held. */
@@ -53,5 +54,17 @@ describe('TimingWheel', () => {
     w.due(1000, (e) => got.push(e.name));
     expect(got).toEqual(['b', 'a']);
     expect(w.size).toBe(0);
+  });
+});
+
+describe('burstOf: what a bucket may bank', () => {
+  const o = { flushMs: 250, flushBytes: 16_384, burstSeconds: 0.25 } as Parameters<typeof burstOf>[1];
+  it.each([
+    ['64 kbps alone: two of its 2 s sleeps', 8000, SOLO_PACE, 4],
+    ['256 kbps alone: two of its 0.51 s sleeps', 32_000, SOLO_PACE, 1.024],
+    ['100 Mbps alone: burstSeconds, not 4 s of 100 Mbps', 12_500_000, SOLO_PACE, 0.25],
+    ['64 kbps under a cap: two of its 1 s sleeps', 8000, SHARED_PACE, 2],
+  ])('%s', (_name, rate, pace, seconds) => {
+    expect(burstOf(rate, o, pace) / rate).toBeCloseTo(seconds, 3);
   });
 });

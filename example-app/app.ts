@@ -6,6 +6,7 @@ import send from 'koa-send';
 import { bandwidth, route, statsEndpoints } from 'koa-bandwidth';
 import type { CapStore, StatsSnapshot } from 'koa-bandwidth';
 import { sendMedia } from './send-media';
+import { callRoutes } from './call';
 
 export interface ExampleAppOptions {
   /** Config directory: server.xml, vhosts.xml, svc/<vhost>/throttling.txt. */
@@ -56,6 +57,13 @@ export function createExampleApp(opts: ExampleAppOptions): ExampleApp {
 
   const ui = new Router();
   ui.get('/', (ctx) => send(ctx, 'index.html', { root: PUBLIC }));
+  // hls.js for the page's HLS player, from node_modules when it is installed (a dev dependency).
+  ui.get('/_ui/vendor/hls.js', async (ctx) => {
+    const file = hlsJs();
+    if (file === null) return;
+    await send(ctx, path.basename(file), { root: path.dirname(file) });
+    ctx.set('Cache-Control', 'no-cache');
+  });
   ui.get('/_ui/{*file}', async (ctx) => {
     await sendMedia(ctx, PUBLIC, ctx.path.slice('/_ui/'.length));
     ctx.set('Cache-Control', 'no-cache');
@@ -67,6 +75,9 @@ export function createExampleApp(opts: ExampleAppOptions): ExampleApp {
   app.use(live);
 
   app.use(limiter);
+
+  // The call page's signalling (public/call.html): the same plans, written into the SDP.
+  app.use(callRoutes().routes());
 
   // Per-route overrides sit between the query string and the rules (SPEC §3).
   const files = new Router();
@@ -98,4 +109,13 @@ async function listMedia(dir: string): Promise<Array<{ name: string; size: numbe
   const entries = await fs.promises.readdir(dir, { withFileTypes: true });
   const files = entries.filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name).sort();
   return Promise.all(files.map(async (name) => ({ name, size: (await fs.promises.stat(path.join(dir, name))).size })));
+}
+
+/** hls.js's browser build (the full one: the light build has no CMCD), or null when the package is not installed. */
+function hlsJs(): string | null {
+  try {
+    return require.resolve('hls.js/dist/hls.min.js');
+  } catch {
+    return null;
+  }
 }

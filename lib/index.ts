@@ -17,7 +17,7 @@ export type { BandwidthRuntime } from './runtime';
 export { route } from './route';
 export type { RouteOptions } from './route';
 export type { BandwidthOptions, Logger } from './options';
-export { sessionKey } from './session-key';
+export { sessionKey, viewerSessionKey } from './session-key';
 export type { SessionMode } from './session-key';
 
 // Errors and the shared data model.
@@ -30,6 +30,14 @@ export { loadConfigDir } from './config/load-config-dir';
 export { normalizeConfig } from './config/normalize-config';
 export { resolvePlan, withEncodingRate, DEFAULT_LIMITS } from './policy/resolve-plan';
 export type { RouteOverride, QueryLimits } from './policy/resolve-plan';
+
+// HLS and DASH (docs/segmented.md): the viewer key and the playlist parsers.
+export { viewerKey, cmcdSid } from './segmented/viewer-key';
+export type { ViewerKeyOptions, ViewerSource } from './segmented/viewer-key';
+export { parseM3u8 } from './segmented/parse-m3u8';
+export type { M3u8, HlsVariant } from './segmented/parse-m3u8';
+export { parseMpd } from './segmented/parse-mpd';
+export type { MpdTrack, TimelineRun } from './segmented/parse-mpd';
 
 // Media probing.
 export { mediaKind, type MediaKind } from './media/media-kind';
@@ -62,3 +70,15 @@ export type { PrometheusOptions, MetricsSource } from './observe/prometheus-metr
 export { RESPONSE_CHANNEL } from './observe/response-channel';
 export type { ResponseRecord, RecordPlan } from './observe/response-record';
 export { UNMATCHED } from './runtime';
+
+// ---- WebRTC: the plan in session descriptions (docs/webrtc.md) ----
+export { webrtcBandwidth } from './webrtc/webrtc-bandwidth';
+export type { WebrtcBandwidthOptions, WebrtcBandwidthState } from './webrtc/webrtc-bandwidth';
+export { shapeSdp, setSdpBandwidth } from './webrtc/set-sdp-bandwidth';
+export type { ShapedSdp, SectionParameters } from './webrtc/set-sdp-bandwidth';
+export { RTCP_RFC3550 } from './webrtc/sdp-plan';
+export type { SdpBandwidthPlan } from './webrtc/sdp-plan';
+export { callPlan } from './webrtc/call-plan';
+export { SdpError } from './webrtc/sdp-error';
+export type { SdpErrorReason } from './webrtc/sdp-error';
+// ---- end WebRTC ----

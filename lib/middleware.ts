@@ -90,7 +90,7 @@ export function bandwidth(opts: BandwidthOptions): BandwidthMiddleware {
   const config = runtime.config;
   const extras: ResolveExtras = {
     geoip: options.geoip,
-    onQueryValue: (field, raw, outcome) => debug('query %s value %j %s', field, raw, outcome),
+    onQueryValue: (field, raw, outcome, reason, param) => debug('query %s=%j (%s) %s: %s', param, raw, field, outcome, reason),
   };
 
   async function bandwidthMiddleware(ctx: Context, next: Next): Promise<void> {

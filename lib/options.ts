@@ -16,8 +16,18 @@ export interface BandwidthOptions {
   config?: ConfigInput;
   /** Reload `conf` on change. Default true with `conf`. `{ debounceMs }` tunes the debounce (default 100). */
   watch?: boolean | { debounceMs?: number };
-  /** What one session is: the connection (default), the client IP, or a function of ctx. */
-  session?: 'connection' | 'ip' | ((ctx: Context) => string);
+  /**
+   * What one session is: the connection (default), the client IP, the viewer (docs/segmented.md),
+   * or a function of ctx. With `connection` and `viewer`, HLS/DASH requests (playlists, init
+   * and media segments) are grouped by viewer; with `viewer`, every request is.
+   */
+  session?: 'connection' | 'ip' | 'viewer' | ((ctx: Context) => string);
+  /**
+   * HLS and DASH (docs/segmented.md): `false` treats segments as plain files. `idleSeconds`
+   * (default 60, range (0, 86400]) forgets a quiet viewer's boost; `maxViewers` (default
+   * 100,000) bounds how many are remembered.
+   */
+  segmented?: false | { idleSeconds?: number; maxViewers?: number };
   /** Where TrafficCap is shared across processes. Default: in memory. */
   store?: CapStore;
   /** Country lookup for `IP[KR]` conditions. */
@@ -36,7 +46,8 @@ export interface BandwidthOptions {
 export interface NormalizedOptions {
   source: { kind: 'dir'; dir: string } | { kind: 'object'; config: ConfigInput };
   watch: false | { debounceMs: number };
-  session: 'connection' | 'ip' | ((ctx: Context) => string);
+  session: 'connection' | 'ip' | 'viewer' | ((ctx: Context) => string);
+  segmented: false | { idleMs: number; maxViewers: number };
   store: CapStore | null;
   geoip: GeoIp | undefined;
   limits: QueryLimits;
@@ -58,7 +69,7 @@ const noop = (): void => {};
 /** The default: silent. */
 export const silentLogger: Logger = Object.freeze({ debug: noop, info: noop, warn: noop, error: noop });
 
-const KEYS = ['conf', 'config', 'watch', 'session', 'store', 'geoip', 'limits', 'maxHeaderBytes', 'logger', 'clock'];
+const KEYS = ['conf', 'config', 'watch', 'session', 'segmented', 'store', 'geoip', 'limits', 'maxHeaderBytes', 'logger', 'clock'];
 
 const isNonNegative = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
@@ -85,7 +96,8 @@ export function normalizeOptions(opts: BandwidthOptions | undefined): Normalized
   if (watch && conf === undefined) throw new OptionError('watch', 'false when `config` is given (only a `conf` directory is watched)', opts.watch);
 
   const session = opts.session ?? 'connection';
-  if (session !== 'connection' && session !== 'ip' && typeof session !== 'function') throw new OptionError('session', "'connection', 'ip' or a function (ctx) => string", session);
+  if (session !== 'connection' && session !== 'ip' && session !== 'viewer' && typeof session !== 'function') throw new OptionError('session', "'connection', 'ip', 'viewer' or a function (ctx) => string", session);
+  const segmented = normalizeSegmented(opts.segmented);
 
   const store = opts.store ?? null;
   if (store !== null && (typeof store !== 'object' || typeof store.lease !== 'function' || typeof store.close !== 'function' || typeof store.kind !== 'string')) {
@@ -119,6 +131,7 @@ export function normalizeOptions(opts: BandwidthOptions | undefined): Normalized
     source: conf !== undefined ? { kind: 'dir', dir: conf } : { kind: 'object', config: config as ConfigInput },
     watch,
     session,
+    segmented,
     store,
     geoip: opts.geoip,
     limits,
@@ -126,4 +139,15 @@ export function normalizeOptions(opts: BandwidthOptions | undefined): Normalized
     logger,
     clock,
   };
+}
+
+function normalizeSegmented(s: BandwidthOptions['segmented']): NormalizedOptions['segmented'] {
+  if (s === false) return false;
+  if (s !== undefined && (typeof s !== 'object' || s === null)) throw new OptionError('segmented', 'false or { idleSeconds?, maxViewers? }', s);
+  for (const k of Object.keys(s ?? {})) if (k !== 'idleSeconds' && k !== 'maxViewers') throw new OptionError(`segmented.${k}`, 'one of segmented.idleSeconds, segmented.maxViewers', (s as Record<string, unknown>)[k]);
+  const idleSeconds = s?.idleSeconds ?? 60;
+  if (!(typeof idleSeconds === 'number' && idleSeconds > 0 && idleSeconds <= 86_400)) throw new OptionError('segmented.idleSeconds', 'a number of seconds in (0, 86400]', idleSeconds);
+  const maxViewers = s?.maxViewers ?? 100_000;
+  if (!Number.isInteger(maxViewers) || maxViewers < 1) throw new OptionError('segmented.maxViewers', 'an integer ≥ 1', maxViewers);
+  return { idleMs: idleSeconds * 1000, maxViewers };
 }

@@ -13,7 +13,10 @@ import type { BandwidthState } from './middleware';
 import type { BandwidthRuntime } from './runtime';
 import { observeResponse } from './observe/observe-response';
 import { withEncodingRate } from './policy/resolve-plan';
-import { sessionKey } from './session-key';
+import { sessionKey, viewerSessionKey } from './session-key';
+import type { SessionKey } from './meter/flow';
+import { mayBeListed, respondSegmented, viewerOf } from './respond-segmented';
+import { segmentedKind } from './segmented/segment-kind';
 import type { ByteRange, MediaInfo } from './types';
 
 const debug = debuglog('koa-bandwidth');
@@ -30,6 +33,15 @@ type FileStream = fs.ReadStream & { path: string; start?: number; end?: number }
  * (`x` rules), then hand the body to the meter and watch the response to its end.
  */
 export function respond(ctx: Context, state: BandwidthState, runtime: BandwidthRuntime): Promise<void> | undefined {
+  // HLS and DASH (docs/segmented.md): playlists, init and media segments, paced per viewer.
+  const segmented = runtime.segmented === null ? null : segmentedKind(state.facts.path);
+  if (segmented !== null && (segmented !== 'listed' || mayBeListed(ctx, state, runtime))) {
+    return respondSegmented(ctx, state, runtime, segmented, (session) => finish(ctx, state, runtime, [], session), () => progressive(ctx, state, runtime));
+  }
+  return progressive(ctx, state, runtime);
+}
+
+function progressive(ctx: Context, state: BandwidthState, runtime: BandwidthRuntime): Promise<void> | undefined {
   const plan = state.plan;
   // Header exemption and `x` rates matter only under BT, and need the media behind the body:
   // most responses have none, and finish here without a promise.
@@ -76,9 +88,10 @@ function applyRate(state: BandwidthState, bitrate: number | null): void {
 }
 
 /** Hands the body to the meter and watches the response to its end. */
-function finish(ctx: Context, state: BandwidthState, runtime: BandwidthRuntime, exempt: ByteRange[]): undefined {
+function finish(ctx: Context, state: BandwidthState, runtime: BandwidthRuntime, exempt: ByteRange[], viewerSession?: SessionKey): undefined {
   const plan = state.plan;
-  const session = sessionKey(ctx, runtime.options.session);
+  const mode = runtime.options.session;
+  const session = viewerSession ?? (mode === 'viewer' ? viewerSessionKey(viewerOf(ctx, state).id) : sessionKey(ctx, mode));
   const sessionId = runtime.sessionId(session);
   const rate = plan.throttle ? plan.rate : null;
   // Most responses have no limit at all: no meter input to build.

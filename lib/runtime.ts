@@ -9,6 +9,8 @@ import type { ResponseSink } from './observe/observe-response';
 import { mergeStats } from './observe/merge-stats';
 import { UnmeteredStats, type UnmeteredResponse } from './observe/unmetered-stats';
 import type { SessionKey } from './meter/flow';
+import { SegmentIndex } from './segmented/segment-index';
+import { ViewerTable } from './segmented/viewer-table';
 import type { CapStore, Plan, StatsSnapshot } from './types';
 
 /** The vhost name that hosts matching no vhost are counted under (issue 7). */
@@ -24,6 +26,8 @@ export class BandwidthRuntime implements ResponseSink {
   readonly store: CapStore;
   /** Responses the meter does not carry, by configured vhost name or `_unmatched`. */
   readonly unmetered: UnmeteredStats;
+  /** HLS/DASH state (docs/segmented.md): playlists' segment tables and viewers' boosts; null when `segmented: false`. */
+  readonly segmented: { index: SegmentIndex; viewers: ViewerTable } | null;
   private readonly ids = new WeakMap<object, string>();
   private nextId = 0;
 
@@ -32,6 +36,9 @@ export class BandwidthRuntime implements ResponseSink {
     this.store = options.store ?? memoryStore({ clock: options.clock });
     this.engine = createEngine({ store: this.store, clock: options.clock });
     this.unmetered = new UnmeteredStats(options.clock);
+    this.segmented = options.segmented
+      ? { index: new SegmentIndex(options.clock), viewers: new ViewerTable({ idleMs: options.segmented.idleMs, max: options.segmented.maxViewers, clock: options.clock }) }
+      : null;
   }
 
   /** A stable id per session: `c<n>` per connection, the key itself for `ip`/function sessions. */
@@ -70,6 +77,7 @@ export class BandwidthRuntime implements ResponseSink {
 
   async close(): Promise<void> {
     this.config.close();
+    this.segmented?.viewers.close();
     await this.engine.close();
     if (!this.options.store) await this.store.close();
   }

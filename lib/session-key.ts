@@ -1,8 +1,12 @@
 import type { Context } from 'koa';
 import type { SessionKey } from './meter/flow';
 
-/** How responses are grouped into sessions for the session cap (SPEC §5). */
-export type SessionMode = 'connection' | 'ip' | ((ctx: Context) => string);
+/**
+ * How responses are grouped into sessions for the session cap (docs/metering.md). `viewer`
+ * groups by the viewer id of docs/segmented.md; the middleware computes it (see
+ * {@link viewerSessionKey}), and here it falls back to the connection.
+ */
+export type SessionMode = 'connection' | 'ip' | 'viewer' | ((ctx: Context) => string);
 
 /**
  * The session a request belongs to. `'connection'` (the default) is the socket, or on HTTP/2
@@ -18,4 +22,17 @@ export function sessionKey(ctx: Context, mode: SessionMode = 'connection'): Sess
   if (mode === 'ip') return `ip:${ctx.ip}`;
   const req = ctx.req as typeof ctx.req & { stream?: { session?: object } };
   return req.stream?.session ?? req.socket;
+}
+
+/**
+ * The session key of a viewer (docs/segmented.md): one string per viewer id, so every
+ * request of a viewer joins one session, across connections.
+ *
+ * @example
+ * ```ts
+ * viewerSessionKey('6e2fb550'); // 'v:6e2fb550'
+ * ```
+ */
+export function viewerSessionKey(viewerId: string): SessionKey {
+  return `v:${viewerId}`;
 }

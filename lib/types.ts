@@ -47,6 +47,9 @@ export interface SourceLocation {
   column: number;
 }
 
+/** One raw query value as the client sent it; an array when the param was repeated. */
+export type QueryValue = string | readonly string[];
+
 /** Facts about a request that conditions look at. Plain data: no Koa inside. */
 export interface RequestFacts {
   /** Client address as Koa sees it (`ctx.ip`: `app.proxy` governs X-Forwarded-For). */
@@ -55,8 +58,11 @@ export interface RequestFacts {
   path: string;
   /** Lower-cased header names. */
   headers: Readonly<Record<string, string | string[] | undefined>>;
-  /** Raw query values for the BT params that the vhost declares, by field. */
-  query: { bandwidth?: string; ratio?: string; boost?: string };
+  /**
+   * Raw query values for the BT params that the vhost declares, by field; an array when the
+   * client repeated the param. Client input: read only by `readQueryValues`.
+   */
+  query: { bandwidth?: QueryValue; ratio?: QueryValue; boost?: QueryValue };
 }
 
 /** The throttle plan resolved for one request (SPEC §3). Immutable once made. */
@@ -84,6 +90,28 @@ export interface Plan {
   sessionCap: number;
   /** Per-vhost cap, bytes/s; 0 = none. */
   trafficCap: number;
+  /**
+   * The most `rate` may be, bytes/s: `limits.bandwidth`, present when a query value set the
+   * bandwidth or the ratio (docs/config.md). The encoding rate of `x` keeps to it too.
+   */
+  maxRate?: number;
+  /** For HLS/DASH requests: what the segment is and whose (docs/segmented.md). */
+  segment?: SegmentFacts;
+}
+
+/** A segmented request as the plan, `explain` and the records show it (docs/segmented.md). */
+export interface SegmentFacts {
+  /** Playlists and init segments are never BT-throttled; media segments are paced. */
+  kind: 'playlist' | 'init' | 'media';
+  /** Seconds of media (media segments); null when no playlist gives it. */
+  duration: number | null;
+  /** Sequence number (media segments); null when unknown. */
+  seq: number | null;
+  /** The fraction of the segment inside the viewer's boost, 0…1 (media segments under BT). */
+  boosted: number;
+  /** The viewer id and where it came from. */
+  viewer: string;
+  viewerSource: 'cmcd' | 'param' | 'cookie' | 'ip';
 }
 
 /** What the media probe learns of a file (SPEC §4). */

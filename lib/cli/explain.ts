@@ -1,9 +1,14 @@
 import { loadConfigDir } from '../config/load-config-dir';
 import { VhostTable } from '../config/vhost-table';
 import { ConfigErrors } from '../errors';
-import { DEFAULT_LIMITS, resolvePlan, withEncodingRate } from '../policy/resolve-plan';
+import { DEFAULT_LIMITS, resolvePlan, withEncodingRate, type ResolveExtras } from '../policy/resolve-plan';
 import { takeBtParams } from '../policy/take-bt-params';
+import { SegmentIndex } from '../segmented/segment-index';
+import { segmentedKind } from '../segmented/segment-kind';
+import { segmentPlan } from '../segmented/segment-plan';
+import { viewerKey } from '../segmented/viewer-key';
 import type { Plan } from '../types';
+import fs from 'node:fs/promises';
 import { parseFlags, single, UsageError } from './args';
 import type { CliIo } from './args';
 
@@ -27,6 +32,24 @@ export interface ExplainOutput {
   trafficCapMbps: number;
   /** As seen downstream: BT params stripped. */
   url: string;
+  /**
+   * HLS/DASH URLs only (docs/segmented.md): what the segment is (from the playlists next to
+   * `--file`), its duration and encoding rate, and the viewer the request belongs to. The
+   * plan above is a paced segment's, after the viewer's boost.
+   */
+  segment?: { kind: 'playlist' | 'init' | 'media'; durationSeconds: number | null; seq: number | null; encodingKbps: number | null; viewer: string; viewerSource: string };
+  /** Query values not read, and why (docs/config.md): the field fell through to route, rules or settings. */
+  ignored: ExplainQueryNote[];
+  /** Query values read but lowered to the limits. */
+  clamped: ExplainQueryNote[];
+}
+
+/** One query value `explain` did not take as written. */
+export interface ExplainQueryNote {
+  param: string;
+  /** As the client sent it; an array when the param was repeated. */
+  value: string | readonly string[];
+  reason: string;
 }
 
 /**
@@ -77,6 +100,8 @@ export async function explainCommand(argv: readonly string[], io: CliIo, deps: {
     sessionCapKbps: 0,
     trafficCapMbps: 0,
     url: url.pathname + url.search,
+    ignored: [],
+    clamped: [],
   };
   if (vhost !== null) {
     const taken = takeBtParams(vhost, querystring);
@@ -86,8 +111,27 @@ export async function explainCommand(argv: readonly string[], io: CliIo, deps: {
     } catch {
       // keep the raw path, as the middleware does
     }
-    let plan: Plan = resolvePlan({ ip: single(flags, 'ip') ?? '127.0.0.1', path, headers, query: taken.query }, vhost, null, DEFAULT_LIMITS);
-    if (file !== undefined && plan.dynamic) {
+    const ip = single(flags, 'ip') ?? '127.0.0.1';
+    const onQueryValue: ResolveExtras['onQueryValue'] = (_field, value, outcome, reason, param) => out[outcome].push({ param, value, reason });
+    let plan: Plan = resolvePlan({ ip, path, headers, query: taken.query }, vhost, null, DEFAULT_LIMITS, { onQueryValue });
+    const kind = segmentedKind(path);
+    const entry = kind === null || kind === 'playlist' || file === undefined ? null : await new SegmentIndex().fromDisk(file);
+    if (kind === 'playlist' || (kind === 'segment' || entry !== null)) {
+      const viewer = viewerKey({ querystring, headers, ip }, vhost.viewer);
+      const size = file === undefined ? null : await fs.stat(file).then((st) => st.size, () => null);
+      const segKind = kind === 'playlist' ? 'playlist' : entry?.kind === 'init' ? 'init' : 'media';
+      const duration = entry?.kind === 'media' ? entry.duration : null;
+      const seq = entry?.kind === 'media' ? entry.seq : null;
+      plan = segmentPlan(plan, { kind: segKind, duration, seq, boosted: 0, viewer: viewer.id, viewerSource: viewer.source }, size);
+      out.segment = {
+        kind: segKind,
+        durationSeconds: duration,
+        seq,
+        encodingKbps: size !== null && duration !== null ? round((size * 8) / duration / 1000) : null,
+        viewer: viewer.id,
+        viewerSource: viewer.source,
+      };
+    } else if (file !== undefined && plan.dynamic) {
       if (!deps.probe) throw new UsageError('--file needs the media probe, which this build lacks');
       plan = withEncodingRate(plan, (await deps.probe(file)).bitrate);
     }
@@ -98,7 +142,7 @@ export async function explainCommand(argv: readonly string[], io: CliIo, deps: {
 }
 
 /** A Plan in explain's units. */
-export function toExplainOutput(plan: Plan): Omit<ExplainOutput, 'url'> {
+export function toExplainOutput(plan: Plan): Omit<ExplainOutput, 'url' | 'ignored' | 'clamped'> {
   return {
     vhost: plan.vhost,
     throttle: plan.throttle,

@@ -27,6 +27,11 @@ export interface VhostOptionsInput {
   queryString?: boolean | string;
   /** `<CaseSensitive>`: URL patterns match case-sensitively. Default ON. */
   caseSensitive?: boolean | string;
+  /**
+   * `<Viewer Param Cookie>`: where a segmented request's viewer id is read when the player
+   * sends no CMCD session id (docs/segmented.md). No default: then the client IP.
+   */
+  viewer?: { param?: string; cookie?: string };
 }
 
 /** One vhost in plain form. `rules` is the text of a throttling.txt, or its lines. */
@@ -58,6 +63,8 @@ export interface VhostConfig {
   throttling: boolean;
   queryString: boolean;
   caseSensitive: boolean;
+  /** Where a viewer id is read after CMCD (docs/segmented.md); empty: the client IP. */
+  viewer: { param?: string; cookie?: string };
   rules: readonly Rule[];
   /** Where the rules came from, for `explain`. */
   rulesFile: string | null;

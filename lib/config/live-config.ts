@@ -1,15 +1,17 @@
 import { EventEmitter } from 'node:events';
-import { ConfigErrors } from '../errors';
+import { ConfigError, ConfigErrors } from '../errors';
 import type { NormalizedOptions } from '../options';
 import type { BandwidthConfig } from './config-model';
 import { ConfigWatcher } from './config-watcher';
-import { loadConfigDir } from './load-config-dir';
+import { readConfigDir } from './load-config-dir';
 import { normalizeConfig } from './normalize-config';
 import { VhostTable } from './vhost-table';
 
 /**
- * The config in force, swapped atomically on reload (SPEC §1). Requests read `table` once
- * and keep what they read, so in-flight requests keep their plan.
+ * The config in force, swapped atomically on reload (docs/config.md, "Reloading"). Requests
+ * read `table` once and keep what they read, so in-flight requests keep their plan. A reload
+ * is conservative: besides any invalid change, one where a file the config in force came
+ * from is now missing, unreadable or empty is rejected, and the old config stays.
  *
  * Events: `reload` (the new BandwidthConfig), `error` (ConfigErrors of a rejected change;
  * emitted only when someone listens, and always logged).
@@ -17,6 +19,8 @@ import { VhostTable } from './vhost-table';
 export class LiveConfig extends EventEmitter {
   table: VhostTable;
   private watcher: ConfigWatcher | null = null;
+  /** The files the config in force came from (a config directory only). */
+  private files: ReadonlyMap<string, boolean> | undefined = undefined;
 
   constructor(private readonly options: NormalizedOptions) {
     super();
@@ -53,10 +57,21 @@ export class LiveConfig extends EventEmitter {
     this.watcher = null;
   }
 
+  /** @throws ConfigErrors, and nothing else. */
   private load(): BandwidthConfig {
     const src = this.options.source;
     const geoip = this.options.geoip !== undefined;
-    return src.kind === 'dir' ? loadConfigDir(src.dir, { geoip }) : normalizeConfig(src.config, { geoip });
+    if (src.kind === 'dir') {
+      const loaded = readConfigDir(src.dir, { geoip, previous: this.files });
+      this.files = loaded.files;
+      return loaded.config;
+    }
+    try {
+      return normalizeConfig(src.config, { geoip });
+    } catch (e) {
+      if (e instanceof ConfigErrors) throw e;
+      throw new ConfigErrors([new ConfigError(`cannot load the config: ${e instanceof Error ? e.message : String(e)}`, { file: '<options>', line: 0, column: 0 })]);
+    }
   }
 
   private report(err: Error): void {

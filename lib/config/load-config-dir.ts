@@ -1,48 +1,89 @@
-import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, ConfigErrors } from '../errors';
 import type { BandwidthConfig, ConfigInput, VhostInput, VhostOptionsInput } from './config-model';
+import { hostNameProblem } from './host-name';
 import { normalizeConfig, type Where } from './normalize-config';
 import { parseXmlDocument, type XmlElement } from './parse-xml-document';
+import { readConfigFile } from './read-config-file';
 
 /** Options for loading a config directory. */
 export interface LoadOptions {
   /** Whether a `geoip` lookup exists. */
   geoip: boolean;
+  /**
+   * The files the config in force came from (`LoadedConfig.files`). A reload is conservative
+   * (docs/config.md, "Reloading"): each of these files that is read again must still exist,
+   * be readable and, if it had content, still have some. Otherwise the change is rejected.
+   */
+  previous?: ReadonlyMap<string, boolean>;
+}
+
+/** A loaded config and the files it came from: relative path → whether it had content. */
+export interface LoadedConfig {
+  config: BandwidthConfig;
+  files: ReadonlyMap<string, boolean>;
 }
 
 /**
  * Load `server.xml`, `vhosts.xml` and every `svc/<vhost>/throttling.txt` of a config
- * directory (SPEC §1), validating everything and collecting every error.
- * File names in errors are relative to the directory.
- * @throws ConfigErrors
+ * directory (docs/config.md), validating everything and collecting every error. Both XML
+ * files are required. File names in errors are relative to the directory.
+ * @throws ConfigErrors, and nothing else.
  */
 export function loadConfigDir(dir: string, opts: LoadOptions): BandwidthConfig {
-  return loadConfigFiles((file) => {
-    const full = path.join(dir, file);
-    if (!existsSync(full)) return null;
-    return readFileSync(full, 'utf8');
-  }, dir, opts);
+  return readConfigDir(dir, opts).config;
+}
+
+/** {@link loadConfigDir}, with the files it read (for the next reload's `previous`). */
+export function readConfigDir(dir: string, opts: LoadOptions): LoadedConfig {
+  return loadFrom((file) => readConfigFile(path.join(dir, file), file), dir, opts);
 }
 
 /**
  * The loader proper, over any file source: `readFile(relativePath)` returns the text or
- * null when the file does not exist. Used by loadConfigDir and by the fuzz tests.
- * @throws ConfigErrors
+ * null when the file does not exist, and may throw a ConfigError. Used by loadConfigDir and
+ * by the fuzz tests.
+ * @throws ConfigErrors, and nothing else.
  */
 export function loadConfigFiles(readFile: (file: string) => string | null, dir: string, opts: LoadOptions): BandwidthConfig {
+  return loadFrom(readFile, dir, opts).config;
+}
+
+function loadFrom(readFile: (file: string) => string | null, dir: string, opts: LoadOptions): LoadedConfig {
+  try {
+    return loadOrThrow(readFile, dir, opts);
+  } catch (e) {
+    if (e instanceof ConfigErrors) throw e;
+    // Whatever a parser or a bug throws, callers get the one error type they handle.
+    throw new ConfigErrors([new ConfigError(`cannot load the config: ${e instanceof Error ? e.message : String(e)}`, { file: dir, line: 0, column: 0 })]);
+  }
+}
+
+function loadOrThrow(readFile: (file: string) => string | null, dir: string, opts: LoadOptions): LoadedConfig {
   const errors: ConfigError[] = [];
   const at = new Map<string, Where>();
   const input: ConfigInput = { vhosts: [] };
+  const files = new Map<string, boolean>();
   const read = (file: string, required: boolean): string | null => {
     let text: string | null;
     try {
       text = readFile(file);
     } catch (e) {
-      errors.push(new ConfigError(`cannot read: ${(e as Error).message}`, { file }));
+      errors.push(e instanceof ConfigError ? e : new ConfigError(`cannot read: ${(e as Error).message}`, { file }));
       return null;
     }
-    if (text === null && required) errors.push(new ConfigError(`missing file; expected ${file} in ${dir}`, { file, line: 0, column: 0 }));
+    const before = opts.previous?.get(file);
+    if (text === null) {
+      if (before !== undefined) errors.push(new ConfigError('missing, but the config in force was loaded from it (a file being replaced?); to drop it, restart', { file, line: 0, column: 0 }));
+      else if (required) errors.push(new ConfigError(`missing file; expected ${file} in ${dir}`, { file, line: 0, column: 0 }));
+      return null;
+    }
+    const hasContent = text.trim() !== '';
+    if (before === true && !hasContent) {
+      errors.push(new ConfigError('empty, but the config in force was loaded from it with content (a file being written?); to drop its rules, leave a # comment in it', { file, line: 1, column: 1 }));
+      return null;
+    }
+    files.set(file, hasContent);
     return text;
   };
   const xml = (file: string, required: boolean): XmlElement | null => {
@@ -60,7 +101,7 @@ export function loadConfigFiles(readFile: (file: string) => string | null, dir: 
     errors.push(new ConfigError(message, { file, line: el.line, column: el.column, path: el.path }));
   };
 
-  const server = xml('server.xml', false);
+  const server = xml('server.xml', true);
   if (server) {
     if (server.name !== 'Server') fail('server.xml', server, `unexpected root <${server.name}>; expected <Server>`);
     else {
@@ -106,7 +147,7 @@ export function loadConfigFiles(readFile: (file: string) => string | null, dir: 
           }
           // The directory is named as the vhost is written (case kept: file systems may care).
           const name = v.name.trim();
-          if (name && !/[\\/]|^\.\.?$/.test(name)) {
+          if (hostNameProblem(name.toLowerCase(), false) === null) {
             const rules = read(rulesPath(name), false);
             if (rules !== null) v.rules = rules;
           }
@@ -133,10 +174,10 @@ export function loadConfigFiles(readFile: (file: string) => string | null, dir: 
     errors.sort((a, b) => rank(a.file) - rank(b.file) || a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
     throw new ConfigErrors(errors);
   }
-  return config;
+  return { config, files };
 }
 
-/** `svc/<vhost name>/throttling.txt`, relative to the config directory (SPEC §1). */
+/** `svc/<vhost name>/throttling.txt`, relative to the config directory (docs/config.md). */
 export function rulesPath(vhost: string): string {
   return path.join('svc', vhost, 'throttling.txt');
 }
@@ -197,6 +238,15 @@ function readOptions(file: string, options: XmlElement, prefix: string, at: Map<
         noAttrs(file, el, fail);
         text(el, 'caseSensitive');
         break;
+      case 'Viewer':
+        noAttrs(file, el, fail, ['Param', 'Cookie']);
+        for (const [a, key] of [['Param', 'param'], ['Cookie', 'cookie']] as const) {
+          const v = el.attrs[a];
+          if (v === undefined) continue;
+          out.viewer = { ...out.viewer, [key]: v };
+          at.set(`${prefix}.viewer.${key}`, attrWhere(file, el, a));
+        }
+        break;
       case 'BandwidthThrottling':
         noAttrs(file, el, fail);
         for (const bt of el.children) {
@@ -225,7 +275,7 @@ function readOptions(file: string, options: XmlElement, prefix: string, at: Map<
         }
         break;
       default:
-        fail(file, el, `unknown element <${el.name}> in <Options>; expected <TrafficCap>, <BandwidthThrottling> or <CaseSensitive>`);
+        fail(file, el, `unknown element <${el.name}> in <Options>; expected <TrafficCap>, <BandwidthThrottling>, <CaseSensitive> or <Viewer>`);
     }
   }
   return out;

@@ -3,6 +3,7 @@ import { parseRuleList } from '../policy/parse-rule-list';
 import type { Rule } from '../policy/rule';
 import type { ThrottleSettings } from '../types';
 import type { BandwidthConfig, ConfigInput, VhostConfig, VhostOptionsInput } from './config-model';
+import { hostNameProblem } from './host-name';
 import { isAmount, kbpsToBytes, mbpsToBytes, parseAmount, parseUnit, toBytesPerSecond } from './units';
 
 /** Where a value was written, for errors. */
@@ -27,7 +28,7 @@ export interface NormalizeOptions {
 }
 
 /** Built-in defaults (SPEC §1: "Defaults are as shown"). */
-const BUILTIN: Required<Omit<VhostOptionsInput, 'params'>> = {
+const BUILTIN: Required<Omit<VhostOptionsInput, 'params' | 'viewer'>> = {
   trafficCap: 0,
   sessionCap: 0,
   bandwidth: 1000,
@@ -40,7 +41,7 @@ const BUILTIN: Required<Omit<VhostOptionsInput, 'params'>> = {
 };
 
 type Key = keyof VhostOptionsInput;
-const KEYS = Object.keys(BUILTIN).concat('params') as Key[];
+const KEYS = Object.keys(BUILTIN).concat('params', 'viewer') as Key[];
 const PARAM_KEYS = ['bandwidth', 'ratio', 'boost'] as const;
 
 /**
@@ -70,15 +71,19 @@ export function normalizeConfig(input: ConfigInput, opts: NormalizeOptions): Ban
   resolveOptions(defaults, {}, 'defaults', 'defaults', where, report);
   (input.vhosts ?? []).forEach((v, i) => {
     const prefix = `vhosts[${i}]`;
+    if (typeof v !== 'object' || v === null) return report('a vhost must be an object { name, aliases, options, rules }', where(prefix));
     const name = typeof v.name === 'string' ? v.name.trim().toLowerCase() : '';
     if (!name) return report('vhost needs a Name', where(`${prefix}.name`));
+    const bad = hostNameProblem(name, false);
+    if (bad) return report(`bad vhost Name ${JSON.stringify(v.name)}: ${bad}`, where(`${prefix}.name`));
     if (names.has(name)) return report(`duplicate vhost "${name}"`, where(`${prefix}.name`));
     names.add(name);
     const aliases: string[] = [];
     for (const [j, a] of (v.aliases ?? []).entries()) {
       const alias = String(a).trim().toLowerCase();
-      if (!/^(\*\.)?[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$/.test(alias) && !/^\[[0-9a-f:.]+\]$/.test(alias)) {
-        report(`bad Alias "${a}"; expected a host name or *.domain`, where(`${prefix}.aliases[${j}]`));
+      const badAlias = hostNameProblem(alias, true);
+      if (badAlias) {
+        report(`bad Alias ${JSON.stringify(a)}: ${badAlias}; expected a host name, *.domain or [IPv6]`, where(`${prefix}.aliases[${j}]`));
         continue;
       }
       const owner = hosts.get(alias);
@@ -125,6 +130,11 @@ function checkKeys(o: object, prefix: string, where: (k: string) => Where, repor
       if (!(PARAM_KEYS as readonly string[]).includes(k)) report(`unknown param "${k}"; expected bandwidth, ratio or boost`, where(`${prefix}.params.${k}`));
     }
   }
+  const viewer = (o as VhostOptionsInput).viewer;
+  if (viewer !== undefined) {
+    if (typeof viewer !== 'object' || viewer === null) report(`bad viewer ${show(viewer)}; expected { param?, cookie? }`, where(`${prefix}.viewer`));
+    else for (const k of Object.keys(viewer)) if (k !== 'param' && k !== 'cookie') report(`unknown viewer key "${k}"; expected param or cookie`, where(`${prefix}.viewer.${k}`));
+  }
 }
 
 function resolveOptions(
@@ -136,7 +146,7 @@ function resolveOptions(
   report: (m: string, w: Where) => void,
 ): Resolved | null {
   let ok = true;
-  const pick = <K extends Exclude<Key, 'params'>>(k: K): { value: unknown; at: Where | null } => {
+  const pick = <K extends Exclude<Key, 'params' | 'viewer'>>(k: K): { value: unknown; at: Where | null } => {
     if (own[k] !== undefined) return { value: own[k], at: where(`${ownPrefix}.${k}`) };
     if (base[k] !== undefined) return { value: base[k], at: where(`${basePrefix}.${k}`) };
     return { value: BUILTIN[k], at: null };
@@ -185,8 +195,19 @@ function resolveOptions(
   const throttling = flag('throttling', 'Throttling');
   const queryString = flag('queryString', 'Throttling QueryString');
   const caseSensitive = flag('caseSensitive', 'CaseSensitive');
+  const viewer: VhostConfig['viewer'] = {};
+  for (const k of ['param', 'cookie'] as const) {
+    const value = own.viewer?.[k] ?? base.viewer?.[k];
+    if (value === undefined) continue;
+    const at = own.viewer?.[k] !== undefined ? where(`${ownPrefix}.viewer.${k}`) : where(`${basePrefix}.viewer.${k}`);
+    // A cookie name is an RFC 6265 token; a query key has no separators either.
+    if (typeof value !== 'string' || !/^[!#$%'*+.^_`|~0-9A-Za-z-]{1,64}$/.test(value)) {
+      ok = false;
+      report(`bad Viewer ${k === 'param' ? 'Param' : 'Cookie'} ${show(value)}; expected a name of 1 to 64 token characters (letters, digits, - _ . and the like)`, at);
+    } else viewer[k] = value;
+  }
   if (!ok) return null;
-  return { trafficCap, sessionCap, settings: { bandwidth, unit: unit ?? 'kbps', ratio, boost, params }, throttling, queryString, caseSensitive };
+  return { trafficCap, sessionCap, settings: { bandwidth, unit: unit ?? 'kbps', ratio, boost, params }, throttling, queryString, caseSensitive, viewer };
 }
 
 /** A value as written: strings quoted, numbers (NaN included) as they print. */

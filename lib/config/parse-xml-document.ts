@@ -34,20 +34,50 @@ const META = XMLParser.getMetaDataSymbol() as unknown as string;
 
 type OrderedNode = Record<string, unknown> & { ':@'?: Record<string, string> };
 
+/** Config files nest six deep (`Server/VHostDefault/Options/BandwidthThrottling/Settings/Bandwidth`). */
+export const MAX_XML_DEPTH = 16;
+
 /**
- * Parse one config file. Malformed XML is one ConfigError with the validator's line and
- * column; the caller collects it with the other files' errors.
+ * Parse one config file. Every failure is one ConfigError with a line and column, whatever
+ * the parser's own error: malformed XML (the validator's place), an empty file, a DOCTYPE
+ * (config files need no DTD, and entities are a way to read other files or blow up memory),
+ * an encoding other than UTF-8, elements nested deeper than {@link MAX_XML_DEPTH}. The caller
+ * collects it with the other files' errors.
  * @throws ConfigError
  */
 export function parseXmlDocument(source: string, file: string): XmlElement {
   const text = source.replace(/^\uFEFF/, '');
-  const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
+  if (text.trim() === '') throw new ConfigError('empty file; expected an XML document', { file, line: 1, column: 1 });
+  const at = positions(text);
+  const banned = bannedMarkup(text);
+  if (banned) throw new ConfigError(banned.message, { file, ...at(banned.index) });
+  let valid: ReturnType<typeof XMLValidator.validate>;
+  try {
+    valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
+  } catch (e) {
+    throw new ConfigError(`malformed XML: ${(e as Error).message}`, { file, line: 1, column: 1 });
+  }
   if (valid !== true) {
     throw new ConfigError(`malformed XML: ${valid.err.msg}`, { file, line: valid.err.line, column: valid.err.col });
   }
+  const deep = tooDeep(text);
+  if (deep >= 0) throw new ConfigError(`elements nested more than ${MAX_XML_DEPTH} deep; a config file needs at most 6`, { file, ...at(deep) });
+  let nodes: OrderedNode[];
+  try {
+    nodes = parser.parse(text) as OrderedNode[];
+  } catch (e) {
+    throw new ConfigError(`malformed XML: ${(e as Error).message}`, { file, line: 1, column: 1 });
+  }
+  const roots = nodes.map((n) => toElement(n, '', text, at)).filter((e): e is XmlElement => e !== null);
+  if (roots.length !== 1) throw new ConfigError(`expected exactly one root element, found ${roots.length}`, { file, line: 1, column: 1 });
+  return roots[0] as XmlElement;
+}
+
+/** Index → 1-based line and column. */
+function positions(text: string): (index: number) => { line: number; column: number } {
   const lineStarts = [0];
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) lineStarts.push(i + 1);
-  const at = (index: number): { line: number; column: number } => {
+  return (index: number): { line: number; column: number } => {
     let lo = 0;
     let hi = lineStarts.length - 1;
     while (lo < hi) {
@@ -57,10 +87,39 @@ export function parseXmlDocument(source: string, file: string): XmlElement {
     }
     return { line: lo + 1, column: index - (lineStarts[lo] as number) + 1 };
   };
-  const nodes = parser.parse(text) as OrderedNode[];
-  const roots = nodes.map((n) => toElement(n, '', text, at)).filter((e): e is XmlElement => e !== null);
-  if (roots.length !== 1) throw new ConfigError(`expected exactly one root element, found ${roots.length}`, { file, line: 1, column: 1 });
-  return roots[0] as XmlElement;
+}
+
+/** A comment or CDATA section from its start, skipped when looking for markup. */
+const SKIP = /<!--[\s\S]*?(?:-->|$)|<!\[CDATA\[[\s\S]*?(?:\]\]>|$)/y;
+
+/** A DOCTYPE, or an XML declaration naming an encoding other than UTF-8: what and where. */
+function bannedMarkup(text: string): { message: string; index: number } | null {
+  const re = /<!--|<!\[CDATA\[|<!DOCTYPE|<\?xml\s[^>]*?encoding\s*=\s*["']([^"']*)["']/gi;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    const open = m[0].toUpperCase();
+    if (open === '<!--' || open === '<![CDATA[') {
+      SKIP.lastIndex = m.index;
+      SKIP.exec(text);
+      re.lastIndex = Math.max(SKIP.lastIndex, m.index + 1);
+    } else if (open === '<!DOCTYPE') return { message: 'a DOCTYPE is not allowed in a config file (no DTD, no entities)', index: m.index };
+    else if (!/^utf-?8$/i.test(m[1] ?? '')) return { message: `encoding "${m[1]}" is not supported; config files are UTF-8`, index: m.index };
+  }
+  return null;
+}
+
+/**
+ * The index of the first start tag deeper than MAX_XML_DEPTH, or -1. Runs on validated XML,
+ * so tags are balanced and attribute values quoted.
+ */
+function tooDeep(text: string): number {
+  const re = /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<\?[\s\S]*?\?>|<(\/?)[^\s/>!?](?:[^>"']|"[^"]*"|'[^']*')*?(\/?)>/g;
+  let depth = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    if (m[1] === '/') depth--;
+    else if (m[0].startsWith('<!') || m[0].startsWith('<?')) continue;
+    else if (m[2] !== '/' && ++depth > MAX_XML_DEPTH) return m.index;
+  }
+  return -1;
 }
 
 function toElement(node: OrderedNode, parentPath: string, source: string, at: (i: number) => { line: number; column: number }): XmlElement | null {

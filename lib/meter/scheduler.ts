@@ -212,10 +212,10 @@ export class Scheduler {
     if (room > 0) this.grant(f, this.allowance(f, now, room));
     const p = this.paceOf(f, now);
     if (p.bytes > 0) return this.flush(f, now, p.bytes);
-    // A wait of a tick (a first write, exempt bytes ahead) is kept; a write period is rounded
-    // up to the grain.
+    // A wait of a tick (a first write, exempt bytes ahead) and the wait for the body's last
+    // bytes are kept; a write period is rounded up to the grain.
     const at = now + p.waitMs;
-    this.wheel.add(f, now, p.waitMs <= this.o.tickMs ? at : Math.ceil(at / this.grain) * this.grain);
+    this.wheel.add(f, now, p.waitMs <= this.o.tickMs || p.last ? at : Math.ceil(at / this.grain) * this.grain);
     this.arm(now);
   }
 

@@ -41,6 +41,8 @@ export interface PaceConfig {
 export interface PaceAnswer {
   bytes: number;
   waitMs: number;
+  /** The wait is for the body's last bytes: keep it exact (an HLS segment must not end late). */
+  last: boolean;
 }
 
 /**
@@ -56,11 +58,14 @@ export interface PaceAnswer {
  */
 export function pace(s: PaceState, c: PaceConfig, msUntil: (n: number) => number): PaceAnswer {
   const held = Math.floor(s.credit);
-  if (held >= 1 && due(s, held, c)) return { bytes: Math.min(held, c.chunkMax, s.left), waitMs: 0 };
-  // Wake for a full write, a slow write, the longest wait, or the start of the next exempt
-  // range (its bytes go out at once).
-  const wait = Math.min(msUntil(c.flushBytes), Math.max(s.minAge - s.age, msUntil(s.minWrite)), s.maxAge - s.age, msUntil(s.credit + s.untilFree));
-  return { bytes: 0, waitMs: Math.max(c.tickMs, wait) };
+  if (held >= 1 && due(s, held, c)) return { bytes: Math.min(held, c.chunkMax, s.left), waitMs: 0, last: false };
+  // Wake for a full write, a slow write, the longest wait, the start of the next exempt range
+  // (its bytes go out at once), or the body's last bytes (a short tail would otherwise wait
+  // for a full write's worth of credit, and a 2 s HLS segment paced to 1.33 s would end up to
+  // a third of a second late).
+  const tail = msUntil(s.left);
+  const wait = Math.min(msUntil(c.flushBytes), Math.max(s.minAge - s.age, msUntil(s.minWrite)), s.maxAge - s.age, msUntil(s.credit + s.untilFree), tail);
+  return { bytes: 0, waitMs: Math.max(c.tickMs, wait), last: wait > 0 && wait === tail };
 }
 
 function due(s: PaceState, held: number, c: PaceConfig): boolean {

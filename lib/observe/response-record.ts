@@ -1,4 +1,4 @@
-import type { Plan } from '../types';
+import type { Plan, SegmentFacts } from '../types';
 
 /**
  * One finished response, as the access log, the `response` event and the
@@ -35,6 +35,8 @@ export interface RecordPlan {
   ratio: number;
   boostSeconds: number;
   dynamic: boolean;
+  /** HLS/DASH requests: the segment's kind, duration, sequence number, boosted fraction and viewer (docs/segmented.md). */
+  segment?: SegmentFacts;
 }
 
 export interface RecordInput {
@@ -78,6 +80,7 @@ export function buildRecord(input: RecordInput): ResponseRecord {
       ratio: plan?.ratio ?? 100,
       boostSeconds: plan?.boostSeconds ?? 0,
       dynamic: plan?.dynamic ?? false,
+      ...(plan?.segment ? { segment: plan.segment } : {}),
     },
     aborted: input.aborted,
   };

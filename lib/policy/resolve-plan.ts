@@ -1,10 +1,12 @@
 import type { VhostConfig } from '../config/config-model';
-import { toBytesPerSecond as toBytes } from '../config/units';
-import type { BandwidthSpec, Plan, RequestFacts } from '../types';
+import type { BandwidthSpec, Plan, QueryValue, RequestFacts } from '../types';
 import { MatchContext, type GeoIp } from './match-context';
+import { readQueryValues, type QueryField, type QueryLimits, type QueryValues } from './read-query';
 import type { Rule } from './rule';
 
-/** A route's override (SPEC §3), already validated and converted to bytes/s. */
+export type { QueryLimits } from './read-query';
+
+/** A route's override (docs/integration.md), already validated and converted to bytes/s. */
 export interface RouteOverride {
   bandwidth?: BandwidthSpec;
   /** Percent. */
@@ -13,31 +15,23 @@ export interface RouteOverride {
   boost?: number;
 }
 
-/** The most a query string may ask for (SPEC §3: values are clamped). */
-export interface QueryLimits {
-  /** bytes/s */
-  bandwidth: number;
-  /** percent */
-  ratio: number;
-  /** seconds */
-  boost: number;
-}
-
 /** Default query limits: 1 Gbit/s, 1000 %, 600 s. */
 export const DEFAULT_LIMITS: Readonly<QueryLimits> = Object.freeze({ bandwidth: 125_000_000, ratio: 1000, boost: 600 });
 
 /** Extra inputs of the resolver that are not request facts. */
 export interface ResolveExtras {
   geoip?: GeoIp;
-  /** Called for each query value that is ignored or clamped (debuglog). */
-  onQueryValue?: (field: string, raw: string, outcome: 'ignored' | 'clamped') => void;
+  /** Called for each query value that is ignored or clamped, with why (debuglog, `explain`). */
+  onQueryValue?: (field: QueryField, raw: QueryValue, outcome: 'ignored' | 'clamped', reason: string, param: string) => void;
 }
 
 /**
- * Resolve a request's plan (SPEC §3). Pure: plain data in, a frozen Plan out.
+ * Resolve a request's plan (docs/config.md). Pure: plain data in, a frozen Plan out.
  * Precedence `query > route > rules > settings`; any `no` (rule or route) means no BT; BT
  * applies only when a rule matched, the route gave a field or the query gave one.
- * Session and TrafficCap always come from the vhost.
+ * Session and TrafficCap always come from the vhost. Query values are read by
+ * {@link readQueryValues}: only positive plain decimals count, clamped to `limits`, and a
+ * plan whose bandwidth or ratio came from the query has its rate clamped to `limits.bandwidth`.
  *
  * @example
  * const plan = resolvePlan({ ip: '192.168.1.1', path: '/a.mp4', headers: {}, query: {} }, vhost, null, DEFAULT_LIMITS);
@@ -57,9 +51,12 @@ export function resolvePlan(facts: RequestFacts, vhost: VhostConfig, route: Rout
   const spec: BandwidthSpec = q.bandwidth !== undefined ? { kind: 'fixed', bytesPerSecond: q.bandwidth } : (route?.bandwidth ?? rule?.bandwidth ?? { kind: 'fixed', bytesPerSecond: s.bandwidth });
   const ratio = q.ratio ?? route?.ratio ?? rule?.ratio ?? s.ratio;
   const boostSeconds = q.boost ?? route?.boost ?? rule?.boost ?? s.boost;
-  // `x` falls back to <Settings>, `Nx` to N, until the probe supplies the encoding rate (SPEC §2).
+  // `x` falls back to <Settings>, `Nx` to N, until the probe supplies the encoding rate (docs/config.md).
   const bandwidth = spec.kind === 'fixed' ? spec.bytesPerSecond : spec.kind === 'dynamic' ? (spec.fallbackBytesPerSecond ?? s.bandwidth) : s.bandwidth;
-  const rate = (bandwidth * ratio) / 100;
+  // A client may lower its rate, never raise it past limits.bandwidth, whatever it combines.
+  // (A limit of 0 only stops the query setting the bandwidth: it must not make the rate 0.)
+  const maxRate = (q.bandwidth !== undefined || q.ratio !== undefined) && limits.bandwidth > 0 ? limits.bandwidth : undefined;
+  const rate = Math.min((bandwidth * ratio) / 100, maxRate ?? Infinity);
   return Object.freeze({
     vhost: vhost.name,
     throttle: true,
@@ -72,6 +69,7 @@ export function resolvePlan(facts: RequestFacts, vhost: VhostConfig, route: Rout
     dynamic: spec.kind === 'dynamic',
     sessionCap: vhost.sessionCap,
     trafficCap: vhost.trafficCap,
+    ...(maxRate !== undefined && { maxRate }),
   });
 }
 
@@ -82,7 +80,7 @@ export function resolvePlan(facts: RequestFacts, vhost: VhostConfig, route: Rout
 export function withEncodingRate(plan: Plan, bitsPerSecond: number | null): Plan {
   if (!plan.dynamic || !plan.throttle || bitsPerSecond === null || !Number.isFinite(bitsPerSecond) || bitsPerSecond <= 0) return plan;
   const bandwidth = bitsPerSecond / 8;
-  const rate = (bandwidth * plan.ratio) / 100;
+  const rate = Math.min((bandwidth * plan.ratio) / 100, plan.maxRate ?? Infinity);
   return Object.freeze({ ...plan, bandwidth, rate, boostBytes: plan.boostSeconds * rate });
 }
 
@@ -91,7 +89,7 @@ function firstMatch(rules: readonly Rule[], m: MatchContext): Rule | null {
   return null;
 }
 
-const NO_QUERY: { bandwidth?: number; ratio?: number; boost?: number } = Object.freeze({});
+const NO_QUERY: QueryValues = Object.freeze({});
 
 /** No-BT plans are the same for every request of a vhost (or of its `no` rule): made once. */
 const noBtPlans = new WeakMap<VhostConfig, Map<Rule | null, Plan>>();
@@ -127,23 +125,9 @@ function makeNoBt(vhost: VhostConfig, rule: Plan['rule']): Plan {
   });
 }
 
-/** Query values are client input: non-numbers are ignored, big numbers clamped (SPEC §3). */
-function readQuery(facts: RequestFacts, vhost: VhostConfig, limits: QueryLimits, extras: ResolveExtras): { bandwidth?: number; ratio?: number; boost?: number } {
-  const out: { bandwidth?: number; ratio?: number; boost?: number } = {};
-  const unitBytes = vhost.settings.unit;
-  for (const field of ['bandwidth', 'ratio', 'boost'] as const) {
-    const raw = facts.query[field];
-    if (raw === undefined || vhost.settings.params[field] === undefined) continue;
-    const t = raw.trim();
-    const n = t === '' ? NaN : Number(t);
-    if (!Number.isFinite(n) || n < 0) {
-      extras.onQueryValue?.(field, raw, 'ignored');
-      continue;
-    }
-    const value = field === 'bandwidth' ? toBytes(n, unitBytes) : n;
-    const limit = limits[field];
-    if (value > limit) extras.onQueryValue?.(field, raw, 'clamped');
-    out[field] = Math.min(value, limit);
-  }
-  return out;
+/** The query's values, each note passed to `onQueryValue` (debuglog, `explain`). */
+function readQuery(facts: RequestFacts, vhost: VhostConfig, limits: QueryLimits, extras: ResolveExtras): QueryValues {
+  const { values, notes } = readQueryValues(facts.query, vhost, limits);
+  if (extras.onQueryValue) for (const n of notes) extras.onQueryValue(n.field, n.raw, n.outcome, n.reason, n.param);
+  return values;
 }

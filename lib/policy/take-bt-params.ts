@@ -26,8 +26,9 @@ function namesOf(vhost: VhostConfig): { names: Set<string>; byName: Map<string, 
 const NO_PARAMS: { querystring: string; query: RequestFacts['query'] } = Object.freeze({ querystring: '', query: Object.freeze({}) });
 
 /**
- * Take a vhost's BT params out of a raw query string (SPEC §3): the raw values by field for
- * the resolver, and the query string downstream should see, other params in order.
+ * Take a vhost's BT params out of a raw query string (docs/config.md): the raw values by
+ * field for the resolver (an array when a param was repeated), and the query string
+ * downstream should see, other params in order.
  */
 export function takeBtParams(vhost: VhostConfig, querystring: string): { querystring: string; query: RequestFacts['query'] } {
   if (querystring === '') return NO_PARAMS;
@@ -35,9 +36,9 @@ export function takeBtParams(vhost: VhostConfig, querystring: string): { queryst
   const query: RequestFacts['query'] = {};
   if (names.size === 0) return { querystring, query };
   const stripped = stripQuery(querystring, names);
-  for (const [name, value] of stripped.values) {
+  for (const [name, values] of stripped.values) {
     const field = byName.get(name);
-    if (field) query[field] = value;
+    if (field) query[field] = values.length === 1 ? values[0] : values;
   }
   return { querystring: stripped.querystring, query };
 }

@@ -16,7 +16,7 @@ async function explain(args: string[]): Promise<Record<string, unknown>> {
   return JSON.parse(r.stdout);
 }
 
-const KEYS = ['vhost', 'throttle', 'rule', 'bandwidthKbps', 'ratio', 'boostSeconds', 'boostBytes', 'dynamic', 'sessionCapKbps', 'trafficCapMbps', 'url'];
+const KEYS = ['vhost', 'throttle', 'rule', 'bandwidthKbps', 'ratio', 'boostSeconds', 'boostBytes', 'dynamic', 'sessionCapKbps', 'trafficCapMbps', 'url', 'ignored', 'clamped'];
 
 describe('koa-bandwidth explain', () => {
   it('prints exactly the SPEC fields', async () => {
@@ -59,6 +59,28 @@ describe('koa-bandwidth explain', () => {
     expect(JSON.parse(out)).toMatchObject({ dynamic: true, bandwidthKbps: 1200 });
   });
 
+  describe('query values it does not take as written', () => {
+    it('lists each ignored one with its reason; the field falls back to <Settings>', async () => {
+      const out = await explain(['--url', 'http://www.winesoft.co.kr/v.mp4?mybandwidth=0&myratio=0x10&myboost=5&myboost=6&a=1']);
+      expect(out).toMatchObject({ throttle: false, bandwidthKbps: null, url: '/v.mp4?a=1', clamped: [] });
+      expect(out.ignored).toEqual([
+        { param: 'mybandwidth', value: '0', reason: 'not above 0' },
+        { param: 'myratio', value: '0x10', reason: 'not a plain decimal number' },
+        { param: 'myboost', value: ['5', '6'], reason: 'repeated' },
+      ]);
+    });
+
+    it('keeps BT from <Settings> when a good value is beside a bad one', async () => {
+      const out = await explain(['--url', 'http://www.winesoft.co.kr/v.mp4?mybandwidth=0&myratio=50']);
+      expect(out).toMatchObject({ throttle: true, bandwidthKbps: 1000, ratio: 50, ignored: [{ param: 'mybandwidth', value: '0', reason: 'not above 0' }] });
+    });
+
+    it('lists clamped ones', async () => {
+      const out = await explain(['--url', 'http://www.winesoft.co.kr/v.mp4?myboost=99999']);
+      expect(out).toMatchObject({ boostSeconds: 600, clamped: [{ param: 'myboost', value: '99999', reason: 'above limits.boost (600)' }] });
+    });
+  });
+
   it('takes the host from a Host header too', async () => {
     expect((await explain(['--url', '/a.mp4', '--header', 'Host: www.winesoft.co.kr'])).vhost).toBe('www.winesoft.co.kr');
   });
@@ -70,9 +92,10 @@ describe('koa-bandwidth explain', () => {
   it('prints a null vhost and no BT for a host that matches nothing', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'kbw-explain-'));
     try {
+      writeFileSync(path.join(dir, 'server.xml'), '<Server/>');
       writeFileSync(path.join(dir, 'vhosts.xml'), '<Vhosts><Vhost Name="a.test"/></Vhosts>');
       const r = await run(['explain', '--conf', dir, '--url', '/a?x=1', '--host', 'b.test']);
-      expect(JSON.parse(r.stdout)).toEqual({ vhost: null, throttle: false, rule: null, bandwidthKbps: null, ratio: 100, boostSeconds: 0, boostBytes: 0, dynamic: false, sessionCapKbps: 0, trafficCapMbps: 0, url: '/a?x=1' });
+      expect(JSON.parse(r.stdout)).toEqual({ vhost: null, throttle: false, rule: null, bandwidthKbps: null, ratio: 100, boostSeconds: 0, boostBytes: 0, dynamic: false, sessionCapKbps: 0, trafficCapMbps: 0, url: '/a?x=1', ignored: [], clamped: [] });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -91,6 +114,6 @@ describe('koa-bandwidth explain', () => {
   it('runs from the real bin', () => {
     const r = spawnSync(process.execPath, [path.join(root, 'bin', 'koa-bandwidth.js'), 'explain', '--conf', conf, '--url', 'http://www.winesoft.co.kr/v.mp4?myratio=150&a=1'], { encoding: 'utf8' });
     expect(r.status).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ vhost: 'www.winesoft.co.kr', throttle: true, rule: null, bandwidthKbps: 3000, ratio: 150, boostSeconds: 3, boostBytes: 1_125_000, dynamic: false, sessionCapKbps: 0, trafficCapMbps: 0, url: '/v.mp4?a=1' });
+    expect(JSON.parse(r.stdout)).toEqual({ vhost: 'www.winesoft.co.kr', throttle: true, rule: null, bandwidthKbps: 3000, ratio: 150, boostSeconds: 3, boostBytes: 1_125_000, dynamic: false, sessionCapKbps: 0, trafficCapMbps: 0, url: '/v.mp4?a=1', ignored: [], clamped: [] });
   });
 });

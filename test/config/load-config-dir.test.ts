@@ -16,9 +16,11 @@ function errorsOf(dir: string, geoip = false): string[] {
   throw new Error('expected ConfigErrors');
 }
 
-function tempConf(files: Record<string, string>): string {
+/** A temp config dir with these files, and an empty `<Server/>` unless one is given (`null`: none). */
+function tempConf(files: Record<string, string | null>): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kbw-conf-'));
-  for (const [name, text] of Object.entries(files)) {
+  for (const [name, text] of Object.entries({ 'server.xml': '<Server/>', ...files })) {
+    if (text === null) continue;
     mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     writeFileSync(path.join(dir, name), text);
   }
@@ -62,8 +64,8 @@ describe('loadConfigDir', () => {
     }
   });
 
-  it('has built-in defaults without a server.xml', () => {
-    const dir = tempConf({ 'vhosts.xml': '<Vhosts><Vhost Name="A.Example.com"/></Vhosts>' });
+  it('has built-in defaults with an empty <Server/>', () => {
+    const dir = tempConf({ 'server.xml': '<Server/>', 'vhosts.xml': '<Vhosts><Vhost Name="A.Example.com"/></Vhosts>' });
     try {
       expect(loadConfigDir(dir, { geoip: false }).vhosts[0]).toMatchObject({ name: 'a.example.com', throttling: false, settings: { bandwidth: 125_000, ratio: 100, boost: 5 } });
     } finally {
@@ -74,7 +76,7 @@ describe('loadConfigDir', () => {
   describe('broken fixtures: every error with file:line:col', () => {
     it.each([
       ['malformed-xml', ["vhosts.xml:4:3: malformed XML: Expected closing tag 'Options' (opened in line 3, col 5) instead of closing tag 'Vhost'."]],
-      ['unknown-element', ['vhosts.xml:5:7: unknown element <Turbo> in <Options>; expected <TrafficCap>, <BandwidthThrottling> or <CaseSensitive>']],
+      ['unknown-element', ['vhosts.xml:5:7: unknown element <Turbo> in <Options>; expected <TrafficCap>, <BandwidthThrottling>, <CaseSensitive> or <Viewer>']],
       ['bad-unit', ['vhosts.xml:6:22: unknown unit "gbps"; expected kbps, mbps, bytes, kb or mb']],
       ['negative-cap', ['vhosts.xml:4:7: bad TrafficCap "-5"; expected a non-negative number (at most 1e15)']],
       ['bad-ip', ['svc/www.example.com/throttling.txt:2:5: bad IP "300.1.1.1"; expected an address, a.b.c.X-Y, a CIDR, a dotted mask, an IPv6 address or a country code']],
@@ -101,6 +103,7 @@ describe('loadConfigDir', () => {
     ['an unknown attribute', { 'vhosts.xml': '<Vhosts>\n<Vhost Name="a" Port="80"/>\n</Vhosts>' }, 'vhosts.xml:2:1: unknown attribute Port on <Vhost>; expected Name'],
     ['an unknown root', { 'vhosts.xml': '<Hosts/>' }, 'vhosts.xml:1:1: unexpected root <Hosts>; expected <Vhosts>'],
     ['a missing vhosts.xml', {}, 'vhosts.xml:0:0: missing file; expected vhosts.xml in DIR'],
+    ['a missing server.xml', { 'server.xml': null, 'vhosts.xml': '<Vhosts/>' }, 'server.xml:0:0: missing file; expected server.xml in DIR'],
     ['a duplicate vhost', { 'vhosts.xml': '<Vhosts><Vhost Name="a"/>\n<Vhost Name="A"/></Vhosts>' }, 'vhosts.xml:2:8: duplicate vhost "a"'],
     ['a bad ON/OFF', { 'vhosts.xml': '<Vhosts><Vhost Name="a"><Options><BandwidthThrottling><Throttling>YES</Throttling></BandwidthThrottling></Options></Vhost></Vhosts>' }, 'vhosts.xml:1:55: bad Throttling "YES"; expected ON or OFF'],
     ['a NaN bandwidth', { 'vhosts.xml': '<Vhosts><Vhost Name="a"><Options><BandwidthThrottling><Settings><Bandwidth>NaN</Bandwidth></Settings></BandwidthThrottling></Options></Vhost></Vhosts>' }, 'vhosts.xml:1:65: bad Bandwidth "NaN"; expected a non-negative number (at most 1e15)'],

@@ -34,7 +34,7 @@ describe('normalizeConfig (plain options)', () => {
       }),
     ).toEqual([
       '<options>:0:0: config.defaults.ratio: bad Ratio -1; expected a non-negative number (at most 1e15)',
-      '<options>:0:0: config.vhosts[0].options.turbo: unknown option "turbo"; expected one of trafficCap, sessionCap, bandwidth, unit, ratio, boost, throttling, queryString, caseSensitive, params',
+      '<options>:0:0: config.vhosts[0].options.turbo: unknown option "turbo"; expected one of trafficCap, sessionCap, bandwidth, unit, ratio, boost, throttling, queryString, caseSensitive, params, viewer',
       '<options>:0:0: config.vhosts[0].options.unit: unknown unit "gbps"; expected kbps, mbps, bytes, kb or mb',
       '<options>:0:0: config.vhosts[0].options.trafficCap: bad TrafficCap NaN; expected a non-negative number (at most 1e15)',
       'config.vhosts[0].rules:2:14: too many fields (5); expected {condition},{bandwidth},{ratio},{boost}',

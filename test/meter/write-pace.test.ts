@@ -22,6 +22,7 @@ describe('pace: bytes now, and when to look next', () => {
     ['wakes for the start of an exempt range ahead (100 bytes: 12.5 ms, at least a tick)', { credit: 100, untilFree: 100, age: 0 }, 0, 20],
     ['holds less than a byte: waits', { credit: 0.5, age: 5000 }, 0, 20],
     ['never waits less than a tick', { credit: 16_380, age: 0 }, 0, 20],
+    ['wakes when the rest of the body is due, not at a full write (1,000 bytes left: 125 ms)', { credit: 0, left: 1000, age: 0 }, 0, 125],
   ])('%s', (_name, over, bytes, waitMs) => {
     const s = { ...base, ...over };
     const r = pace(s, cfg, at8000(s));
@@ -31,7 +32,7 @@ describe('pace: bytes now, and when to look next', () => {
 
   it('a flow with no rate of its own (a shared cap) looks again after a tick', () => {
     const s = { ...base, credit: 1000, age: 0 };
-    expect(pace(s, cfg, () => 0)).toEqual({ bytes: 0, waitMs: 20 });
+    expect(pace(s, cfg, () => 0)).toEqual({ bytes: 0, waitMs: 20, last: false });
   });
 });
 

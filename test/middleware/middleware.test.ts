@@ -51,7 +51,7 @@ describe('bandwidth()', () => {
       ['unknown key', { config, speed: 1 }, /option `speed` must be one of the known options/],
       ['neither conf nor config', {}, /option `conf` must be/],
       ['both conf and config', { conf: 'x', config }, /option `conf` must be/],
-      ['bad session', { config, session: 'cookie' }, /option `session` must be 'connection', 'ip' or a function/],
+      ['bad session', { config, session: 'cookie' }, /option `session` must be 'connection', 'ip', 'viewer' or a function/],
       ['bad store', { config, store: {} }, /option `store` must be a CapStore/],
       ['bad geoip', { config, geoip: 'maxmind' }, /option `geoip` must be a function/],
       ['negative limit', { config, limits: { ratio: -1 } }, /option `limits.ratio` must be a finite percentage ≥ 0, got -1/],
@@ -78,10 +78,11 @@ describe('bandwidth()', () => {
       expect(opts).toEqual(copy);
     });
 
-    it('uses ?? so that a zero limit is kept', async () => {
+    it('uses ?? so that a zero limit is kept: the query cannot set that field', async () => {
       const { app } = echoApp({ config, limits: { bandwidth: 0, boost: 0 } });
-      const body = await request(app.callback()).get('/x?bw=100&b=9').set('Host', 'a.test').then((r) => r.body);
-      expect(body.plan).toMatchObject({ bandwidth: 0, boostSeconds: 0 });
+      const body = await request(app.callback()).get('/rules/x?bw=100&b=9&r=50').set('Host', 'a.test').then((r) => r.body);
+      // bandwidth and boost from the rule (100 kbps, 7 s), ratio from the query.
+      expect(body.plan).toMatchObject({ throttle: true, bandwidth: 12_500, ratio: 50, rate: 6_250, boostSeconds: 7 });
     });
   });
 

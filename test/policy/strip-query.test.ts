@@ -18,9 +18,9 @@ describe('stripQuery', () => {
     expect(stripQuery(input, names).querystring).toBe(want);
   });
 
-  it('returns the first value of each param, decoded', () => {
-    const { values } = stripQuery('myboost=1%30&myboost=99&myratio=&x=1', names);
-    expect(Object.fromEntries(values)).toEqual({ myboost: '10', myratio: '' });
+  it('returns every value of each param, decoded and in order', () => {
+    const { values } = stripQuery('myboost=1%30&myboost=99&myratio=&x=1&mybandwidth', names);
+    expect(Object.fromEntries(values)).toEqual({ myboost: ['10', '99'], myratio: [''], mybandwidth: [''] });
   });
 
   it('returns the same string when nothing was removed', () => {

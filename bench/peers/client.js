@@ -1,5 +1,5 @@
 'use strict';
-// A load-generating worker, run as a child process (issue 8: clients in separate processes).
+// A load-generating worker, run as a child process (clients in separate processes, docs/benchmarks.md).
 // The parent sends one job over IPC; the worker answers with {ready} and later {result}.
 //
 //   stream: hold `count` downloads open; on {start}, measure between windowStart and

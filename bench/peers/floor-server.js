@@ -3,7 +3,7 @@
 // fixed slow rate on koa-bandwidth's write pace (16 KiB, or every 2 s at the latest: see
 // lib/meter/flow.ts SOLO_PACE). No Koa, no scheduler, no accounting: one setInterval per
 // response that reads the next slice with fs.read and writes it. Its CPU per GB shows how much
-// of koa-bandwidth's cost is Node's own per-write cost (issue 8: "where the time goes").
+// of koa-bandwidth's cost is Node's own per-write cost (docs/benchmarks.md).
 // argv[2] is a JSON config: {port, media, rateBps}.
 const fs = require('node:fs');
 const http = require('node:http');

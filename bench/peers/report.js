@@ -162,7 +162,7 @@ function targetsText(result) {
   if (t.cpuVsNginx) lines.push(`- CPU/GB vs nginx: ${t.cpuVsNginx.koaBandwidth} vs ${t.cpuVsNginx.nginx} s/GB = ${t.cpuVsNginx.ratio}× (limit 3×) → ${t.cpuVsNginx.met ? 'met' : 'MISSED'}`);
   else lines.push('- CPU/GB vs nginx: not measured');
   if (t.viewers) {
-    lines.push('Targets (issue 13, viewers at 1,000 × 64 kbps):');
+    lines.push('Targets (viewers at 1,000 × 64 kbps, docs/benchmarks.md):');
     for (const w of t.viewers) lines.push(`- ${VIEWER_TEXT[w.workload]}: ${fmt(w.koaBandwidth)} vs nginx ${fmt(w.nginx)} s/GB = ${fmt(w.ratio)}× (limit ${w.limit}×) → ${w.met ? 'met' : 'MISSED'}`);
   }
   if (t.rssAt10000) lines.push(`- RSS at 10,000 sessions: ${t.rssAt10000.koaBandwidth} KiB/session (limit ${t.rssAt10000.limitKiB}) → ${t.rssAt10000.met ? 'met' : 'MISSED'}`);

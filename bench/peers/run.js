@@ -4,7 +4,7 @@
 //                     [--workloads accuracy,shared,sessions,rps,viewers] [--sessions 1000,10000]
 //
 // The same workloads against koa-bandwidth (`serve`), nginx (limit_rate), Koa +
-// stream-throttle and Koa + throttle, one system after another (issue 8). Writes
+// stream-throttle and Koa + throttle, one system after another (docs/benchmarks.md). Writes
 // bench/results/peers.json and bench/results/peers-shared-cap.svg, prints a table, and
 // with a full run refreshes the results block in docs/benchmarks.md.
 const fs = require('node:fs');

@@ -110,7 +110,7 @@ export function anyLimit(rate: number | null, sessionCap: number, trafficCap: nu
 }
 
 /**
- * The metering engine (SPEC §5): one scheduler for every metered body of the process.
+ * The metering engine (docs/metering.md): one scheduler for every metered body of the process.
  *
  * @example
  * ```ts
@@ -186,7 +186,7 @@ export function createEngine(opts: EngineOptions = {}): Engine {
       bodies.add(body);
       body.once('close', () => bodies.delete(body));
       ctx.body = body;
-      // Koa drops Content-Length when the body is replaced (SPEC §5: it is preserved).
+      // Koa drops Content-Length when the body is replaced; a metered body keeps it (docs/metering.md).
       if (Number.isFinite(src.length)) ctx.length = src.length;
       return true;
     },

@@ -34,6 +34,7 @@
     if (!call) return;
     window.clearInterval(call.timer);
     call.stream.getTracks().forEach(function (t) { t.stop(); });
+    if (call.back) call.back.getTracks().forEach(function (t) { t.stop(); });
     call.sender.close();
     call.receiver.close();
     call = null;
@@ -57,7 +58,10 @@
     hangup();
     $('status').textContent = 'starting…';
     const url = signalUrl();
-    const stream = await window.navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480, frameRate: 30 } });
+    const constraints = { audio: true, video: { width: 640, height: 480, frameRate: 30 } };
+    const stream = await window.navigator.mediaDevices.getUserMedia(constraints);
+    // Both directions: the receiver sends a camera back, held by the offer's b= lines.
+    const back = $('both').checked ? await window.navigator.mediaDevices.getUserMedia(constraints) : null;
     const sender = new window.RTCPeerConnection();
     const receiver = new window.RTCPeerConnection();
     // Candidates arrive while a description is still on its way through the server: each
@@ -71,20 +75,31 @@
     const offer = await sender.createOffer();
     await sender.setLocalDescription(offer);
     const sentOffer = await signal(url, offer);
-    await receiver.setRemoteDescription({ type: sentOffer.type, sdp: sentOffer.sdp });
+    const via = $('via').value;
+    // By SDP, each side takes the other's description as the route returned it. By
+    // setParameters, the descriptions as the browsers wrote them, and the route's maxBitrate
+    // values on each sender's encodings.
+    await receiver.setRemoteDescription(via === 'parameters' ? offer : { type: sentOffer.type, sdp: sentOffer.sdp });
+    if (back) back.getTracks().forEach(function (t) { receiver.addTrack(t, back); });
     const answer = await receiver.createAnswer();
     await receiver.setLocalDescription(answer);
     // The answer's b= lines are what limit the sender: they describe what the receiver takes.
     const sentAnswer = await signal(url, answer);
-    await sender.setRemoteDescription({ type: sentAnswer.type, sdp: sentAnswer.sdp });
-
     const plan = sentAnswer.bandwidth;
+    await sender.setRemoteDescription(via === 'parameters' ? answer : { type: sentAnswer.type, sdp: sentAnswer.sdp });
+    if (via === 'parameters') {
+      await applyParameters(sender, plan);
+      if (back) await applyParameters(receiver, sentOffer.bandwidth);
+    }
+
     const video = plan && plan.sections.find(function (s) { return s.kind === 'video'; });
     call = {
       url: url,
+      via: via,
       sender: sender,
       receiver: receiver,
       stream: stream,
+      back: back,
       offer: offer.sdp,
       answer: answer.sdp,
       sentOffer: sentOffer.sdp,
@@ -101,6 +116,29 @@
       : 'bandwidth: null (no plan: the SDP is as the browser wrote it)';
     $('status').textContent = (plan ? 'plan ' + formatRate(plan.maxBitrate / 8) : 'no plan: not limited') + ' via ' + url;
     call.timer = window.setInterval(sample.bind(null, call), SAMPLE_MS);
+  }
+
+  /** Set each section's maxBitrate on the sender of that mid (RTCRtpSender.setParameters). */
+  async function applyParameters(pc, plan) {
+    if (!plan) return;
+    const transceivers = pc.getTransceivers();
+    for (const section of plan.sections) {
+      const t = transceivers.find(function (x) { return x.mid === section.mid; });
+      if (!t) continue;
+      const params = t.sender.getParameters();
+      if (!params.encodings || params.encodings.length === 0) continue;
+      params.encodings.forEach(function (e, i) {
+        const given = section.encodings[i];
+        e.maxBitrate = given ? given.maxBitrate : Math.floor(section.maxBitrate / params.encodings.length);
+      });
+      await t.sender.setParameters(params);
+    }
+  }
+
+  async function videoBytesSent(pc) {
+    let bytes = 0;
+    (await pc.getStats()).forEach(function (s) { if (s.type === 'outbound-rtp' && s.kind === 'video') bytes += s.bytesSent; });
+    return bytes;
   }
 
   /** One getStats() sample of the sender's video: payload and header bytes, and when. */
@@ -124,6 +162,7 @@
         extra.available = s.availableOutgoingBitrate;
       }
     });
+    if (c.back) extra.backBytesSent = await videoBytesSent(c.receiver);
     if (t === 0 || c !== call) return;
     c.samples.push(Object.assign({ t: t, bytesSent: bytes, headerBytesSent: headers }, extra));
     draw(c);

@@ -15,7 +15,7 @@ import type { CliIo } from './args';
 /** Reads a media file's encoding rate (bits/s) for `--file`; the real one is the media probe. */
 export type ExplainProbe = (file: string) => Promise<{ bitrate: number | null }>;
 
-/** The JSON `explain` prints (SPEC §7). Field names are a contract. */
+/** The JSON `explain` prints (docs/config.md, "CLI"). Field names are a contract. */
 export interface ExplainOutput {
   vhost: string | null;
   throttle: boolean;

@@ -8,7 +8,7 @@ import { normalizeConfig } from './normalize-config';
 import { VhostTable } from './vhost-table';
 
 /**
- * The config in force, swapped atomically on reload (docs/config.md, "Reloading"). Requests
+ * The config in force, swapped atomically on reload (docs/config.md, "Reloading is conservative"). Requests
  * read `table` once and keep what they read, so in-flight requests keep their plan. A reload
  * is conservative: besides any invalid change, one where a file the config in force came
  * from is now missing, unreadable or empty is rejected, and the old config stays.
@@ -32,7 +32,8 @@ export class LiveConfig extends EventEmitter {
         () => {
           this.reload().catch(() => {}); // reported inside reload()
         },
-        (err) => this.report(err),
+        // Losing the watch is reported like a bad change, as the one error type listeners handle.
+        (err) => this.report(new ConfigErrors([new ConfigError(`cannot watch for changes: ${err.message}`, { file: '.', line: 0, column: 0 })])),
       );
     }
   }

@@ -1,10 +1,11 @@
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, ConfigErrors } from '../errors';
 import type { BandwidthConfig, ConfigInput, VhostInput, VhostOptionsInput } from './config-model';
 import { hostNameProblem } from './host-name';
 import { normalizeConfig, type Where } from './normalize-config';
 import { parseXmlDocument, type XmlElement } from './parse-xml-document';
-import { readConfigFile } from './read-config-file';
+import { fileStamp, readConfigFile } from './read-config-file';
 
 /** Options for loading a config directory. */
 export interface LoadOptions {
@@ -12,7 +13,7 @@ export interface LoadOptions {
   geoip: boolean;
   /**
    * The files the config in force came from (`LoadedConfig.files`). A reload is conservative
-   * (docs/config.md, "Reloading"): each of these files that is read again must still exist,
+   * (docs/config.md, "Reloading is conservative"): each of these files that is read again must still exist,
    * be readable and, if it had content, still have some. Otherwise the change is rejected.
    */
   previous?: ReadonlyMap<string, boolean>;
@@ -34,9 +35,36 @@ export function loadConfigDir(dir: string, opts: LoadOptions): BandwidthConfig {
   return readConfigDir(dir, opts).config;
 }
 
-/** {@link loadConfigDir}, with the files it read (for the next reload's `previous`). */
+/** How often a load is tried again when files change while it reads them. */
+const SNAPSHOT_ATTEMPTS = 5;
+
+/**
+ * {@link loadConfigDir}, with the files it read (for the next reload's `previous`). The
+ * files are read one after another, so a deploy that replaces several could be caught half
+ * way: after reading, each file is checked to be still the version that was read, and the
+ * load starts over when one is not. The config is thus always one the directory held at
+ * one moment; a directory that never holds still is an error.
+ * @throws ConfigErrors, and nothing else.
+ */
 export function readConfigDir(dir: string, opts: LoadOptions): LoadedConfig {
-  return loadFrom((file) => readConfigFile(path.join(dir, file), file), dir, opts);
+  const st = statSync(dir, { throwIfNoEntry: false });
+  if (!st?.isDirectory()) throw new ConfigErrors([new ConfigError(`${st ? 'not a directory' : 'no such directory'}: ${dir}`, { file: '.', line: 0, column: 0 })]);
+  for (let attempt = 1; ; attempt++) {
+    const stamps = new Map<string, string>();
+    let loaded: LoadedConfig | null = null;
+    let failure: unknown = null;
+    try {
+      loaded = loadFrom((file) => readConfigFile(path.join(dir, file), file, (stamp) => stamps.set(file, stamp)), dir, opts);
+    } catch (e) {
+      failure = e;
+    }
+    const changed = [...stamps].find(([file, stamp]) => fileStamp(path.join(dir, file)) !== stamp);
+    if (!changed) {
+      if (loaded) return loaded;
+      throw failure;
+    }
+    if (attempt === SNAPSHOT_ATTEMPTS) throw new ConfigErrors([new ConfigError(`changed while being read, ${attempt} times over; try again once it holds still`, { file: changed[0], line: 0, column: 0 })]);
+  }
 }
 
 /**

@@ -190,6 +190,10 @@ function resolveOptions(
     if (typeof value !== 'string' || !/^[^\s&=#?]+$/.test(value)) {
       ok = false;
       report(`bad Param ${JSON.stringify(value)}; expected a query-string key without spaces, &, =, # or ?`, at);
+    } else if (PARAM_KEYS.some((j) => params[j] === value)) {
+      // One name for two fields: a client's value would be read as whichever came last.
+      ok = false;
+      report(`Param ${JSON.stringify(value)} is already the Param of another field; each field needs its own name`, at);
     } else params[k] = value;
   }
   const throttling = flag('throttling', 'Throttling');

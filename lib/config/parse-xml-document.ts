@@ -55,10 +55,10 @@ export function parseXmlDocument(source: string, file: string): XmlElement {
   try {
     valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
   } catch (e) {
-    throw new ConfigError(`malformed XML: ${(e as Error).message}`, { file, line: 1, column: 1 });
+    throw new ConfigError(`malformed XML: ${clip((e as Error).message)}`, { file, line: 1, column: 1 });
   }
   if (valid !== true) {
-    throw new ConfigError(`malformed XML: ${valid.err.msg}`, { file, line: valid.err.line, column: valid.err.col });
+    throw new ConfigError(`malformed XML: ${clip(valid.err.msg)}`, { file, line: valid.err.line, column: valid.err.col });
   }
   const deep = tooDeep(text);
   if (deep >= 0) throw new ConfigError(`elements nested more than ${MAX_XML_DEPTH} deep; a config file needs at most 6`, { file, ...at(deep) });
@@ -66,12 +66,15 @@ export function parseXmlDocument(source: string, file: string): XmlElement {
   try {
     nodes = parser.parse(text) as OrderedNode[];
   } catch (e) {
-    throw new ConfigError(`malformed XML: ${(e as Error).message}`, { file, line: 1, column: 1 });
+    throw new ConfigError(`malformed XML: ${clip((e as Error).message)}`, { file, line: 1, column: 1 });
   }
   const roots = nodes.map((n) => toElement(n, '', text, at)).filter((e): e is XmlElement => e !== null);
   if (roots.length !== 1) throw new ConfigError(`expected exactly one root element, found ${roots.length}`, { file, line: 1, column: 1 });
   return roots[0] as XmlElement;
 }
+
+/** A parser message, cut short: some quote the whole open-tag stack. */
+const clip = (msg: string): string => (msg.length > 200 ? `${msg.slice(0, 200)}…` : msg);
 
 /** Index → 1-based line and column. */
 function positions(text: string): (index: number) => { line: number; column: number } {
@@ -94,7 +97,8 @@ const SKIP = /<!--[\s\S]*?(?:-->|$)|<!\[CDATA\[[\s\S]*?(?:\]\]>|$)/y;
 
 /** A DOCTYPE, or an XML declaration naming an encoding other than UTF-8: what and where. */
 function bannedMarkup(text: string): { message: string; index: number } | null {
-  const re = /<!--|<!\[CDATA\[|<!DOCTYPE|<\?xml\s[^>]*?encoding\s*=\s*["']([^"']*)["']/gi;
+  // Bounded, so that many unclosed `<?xml ` cannot make the scan quadratic.
+  const re = /<!--|<!\[CDATA\[|<!DOCTYPE|<\?xml\s[^>]{0,200}?encoding\s*=\s*["']([^"']{0,40})["']/gi;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     const open = m[0].toUpperCase();
     if (open === '<!--' || open === '<![CDATA[') {

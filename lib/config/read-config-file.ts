@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { ConfigError } from '../errors';
 
 /** Far above any real config file; a bigger one is a mistake, not a config. */
@@ -13,20 +13,25 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * under a config name never blocks the process.
  * @param full the path to open.
  * @param file the name errors use (relative to the config directory).
+ * @param seen called with the {@link fileStamp} of what was read (`missing` when nothing was).
  * @throws ConfigError
  */
-export function readConfigFile(full: string, file: string): string | null {
+export function readConfigFile(full: string, file: string, seen?: (stamp: string) => void): string | null {
   let fd: number;
   try {
     fd = openSync(full, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      seen?.(MISSING);
+      return null;
+    }
     throw new ConfigError(`cannot read: ${(e as Error).message}`, { file, line: 0, column: 0 });
   }
   let bytes: Buffer;
   try {
     const st = fstatSync(fd);
+    seen?.(stampOf(st));
     if (!st.isFile()) throw new ConfigError('not a regular file', { file, line: 0, column: 0 });
     if (st.size > MAX_CONFIG_FILE_BYTES) throw new ConfigError(`too large (${st.size} bytes; at most ${MAX_CONFIG_FILE_BYTES})`, { file, line: 0, column: 0 });
     bytes = readFileSync(fd);
@@ -37,6 +42,21 @@ export function readConfigFile(full: string, file: string): string | null {
     closeSync(fd);
   }
   return decodeUtf8(bytes, file);
+}
+
+const MISSING = 'missing';
+const stampOf = (st: Stats): string => `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+
+/**
+ * What identifies a version of a file: device, inode, size, modification and change times
+ * (`missing` when there is none). A write or a rename in its place changes it.
+ */
+export function fileStamp(full: string): string {
+  try {
+    return stampOf(statSync(full));
+  } catch {
+    return MISSING;
+  }
 }
 
 /**

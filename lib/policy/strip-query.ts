@@ -1,6 +1,6 @@
 /**
  * Remove the BT params from a raw query string, keeping every other pair as written and in
- * order (SPEC §3): `tag=3277&myboost=10&date=20130726` → `tag=3277&date=20130726`.
+ * order (docs/config.md, "What downstream sees"): `tag=3277&myboost=10&date=20130726` → `tag=3277&date=20130726`.
  * Also returns every value of each removed name, decoded and in order: a repeated param is
  * visible as such (the resolver ignores it rather than pick one; docs/config.md).
  */

@@ -1,5 +1,5 @@
 import type { Plan } from '../types';
-import type { SdpBandwidthPlan } from './sdp-plan';
+import { MAX_BITS_PER_SECOND, type SdpBandwidthPlan } from './sdp-plan';
 
 /** The least a throttled call is given, bits/s: a 0 rate must not read as "no limit" (b=AS:0). */
 export const MIN_CALL_BITS_PER_SECOND = 1000;
@@ -18,5 +18,7 @@ export const MIN_CALL_BITS_PER_SECOND = 1000;
  */
 export function callPlan(plan: Plan | undefined | null, extra: Omit<SdpBandwidthPlan, 'bitsPerSecond'> = {}): SdpBandwidthPlan | null {
   if (!plan || !plan.throttle || plan.rate === null) return null;
-  return { ...extra, bitsPerSecond: Math.max(MIN_CALL_BITS_PER_SECOND, Math.floor(plan.rate * 8)) };
+  // Past 1 Tbit/s a limit limits nothing: clamping it there lifts no limit.
+  const bps = Math.min(MAX_BITS_PER_SECOND, Math.max(MIN_CALL_BITS_PER_SECOND, Math.floor(plan.rate * 8)));
+  return { ...extra, bitsPerSecond: bps };
 }

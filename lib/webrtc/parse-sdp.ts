@@ -126,7 +126,8 @@ function layersOf(simulcast: string | null, simGroup: string | null): { rid: str
     const parts = simulcast.trim().split(/\s+/);
     for (let k = 0; k + 1 < parts.length; k += 2) {
       if (parts[k] !== 'send' && parts[k] !== 'recv') continue;
-      const rids = parts[k + 1]!.split(';').map((alt) => alt.split(',')[0]!.replace(/^~/, '')).filter((r) => r !== '');
+      // Older Firefox wrote the draft form, `a=simulcast: send rid=h;m;l`.
+      const rids = parts[k + 1]!.replace(/^rid=/, '').split(';').map((alt) => alt.split(',')[0]!.replace(/^~/, '')).filter((r) => r !== '');
       if (rids.length > 0) return rids.map((rid) => ({ rid }));
     }
   }

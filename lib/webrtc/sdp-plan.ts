@@ -3,7 +3,7 @@ import type { MediaSection } from './parse-sdp';
 
 /** What a call may use, for the SDP writer: a total, and how audio and video share it. */
 export interface SdpBandwidthPlan {
-  /** The whole call's rate, bits/s (> 0). */
+  /** The whole call's rate, bits/s (> 0, ≤ 1e12). */
   bitsPerSecond: number;
   /**
    * Relative weights of audio and video (≥ 0, not both 0). Default `{ audio: 1, video: 9 }`:
@@ -22,6 +22,9 @@ export interface SdpBandwidthPlan {
 /** RFC 3550 §6.2's default RTCP bandwidth, 5 % of the session's, 1/4 to senders and 3/4 to receivers. */
 export const RTCP_RFC3550: Readonly<{ rs: number; rr: number }> = Object.freeze({ rs: 0.0125, rr: 0.0375 });
 
+/** 1 Tbit/s: more than any call, and small enough to print as digits (no `1e+21` in an SDP). */
+export const MAX_BITS_PER_SECOND = 1e12;
+
 const DEFAULT_SHARES = Object.freeze({ audio: 1, video: 9 });
 
 /** A plan checked once, with its defaults. */
@@ -37,7 +40,7 @@ export function checkSdpPlan(plan: SdpBandwidthPlan, name = 'plan'): CheckedSdpP
   if (plan === null || typeof plan !== 'object') throw new OptionError(name, 'an object { bitsPerSecond, shares?, rtcp? }', plan);
   for (const k of Object.keys(plan)) if (!['bitsPerSecond', 'shares', 'rtcp'].includes(k)) throw new OptionError(`${name}.${k}`, `one of ${name}.bitsPerSecond, ${name}.shares, ${name}.rtcp`, (plan as unknown as Record<string, unknown>)[k]);
   const bps = plan.bitsPerSecond;
-  if (typeof bps !== 'number' || !Number.isFinite(bps) || bps <= 0) throw new OptionError(`${name}.bitsPerSecond`, 'a finite number > 0', bps);
+  if (typeof bps !== 'number' || !Number.isFinite(bps) || bps <= 0 || bps > MAX_BITS_PER_SECOND) throw new OptionError(`${name}.bitsPerSecond`, `a number > 0 and ≤ ${MAX_BITS_PER_SECOND}`, bps);
   const shares = plan.shares ?? {};
   if (shares === null || typeof shares !== 'object') throw new OptionError(`${name}.shares`, 'an object { audio?, video? }', shares);
   const audio = shares.audio ?? DEFAULT_SHARES.audio;
@@ -77,6 +80,7 @@ export function allocate(media: readonly MediaSection[], plan: CheckedSdpPlan): 
     if (!isShaped(s)) return null;
     const kind = s.kind as 'audio' | 'video';
     if (weight[kind] === 0) return null;
-    return Math.floor((plan.bitsPerSecond * weight[kind]) / total / count[kind]);
+    // At least 1 bit/s: a 0 would read as "no limit" in b=AS and in maxBitrate alike.
+    return Math.max(1, Math.floor((plan.bitsPerSecond * weight[kind]) / total / count[kind]));
   });
 }

@@ -62,9 +62,10 @@ export function webrtcBandwidth(opts: WebrtcBandwidthOptions = {}): (ctx: Contex
   if (opts === null || typeof opts !== 'object') throw new OptionError('webrtcBandwidth', 'an object { shares?, rtcp?, field?, readBody? }', opts);
   for (const k of Object.keys(opts)) if (!['shares', 'rtcp', 'field', 'readBody'].includes(k)) throw new OptionError(`webrtcBandwidth.${k}`, 'one of shares, rtcp, field, readBody', (opts as Record<string, unknown>)[k]);
   const extra: Omit<SdpBandwidthPlan, 'bitsPerSecond'> = {};
-  if (opts.shares !== undefined) extra.shares = opts.shares;
-  if (opts.rtcp !== undefined) extra.rtcp = opts.rtcp;
-  checkSdpPlan({ bitsPerSecond: 1, ...extra }, 'webrtcBandwidth');
+  // Checked once, and kept as the checked copy: a later change to the caller's object does nothing.
+  const checked = checkSdpPlan({ bitsPerSecond: 1, ...(opts.shares !== undefined ? { shares: opts.shares } : {}), ...(opts.rtcp !== undefined ? { rtcp: opts.rtcp } : {}) }, 'webrtcBandwidth');
+  extra.shares = { audio: checked.audio, video: checked.video };
+  if (checked.rtcp) extra.rtcp = checked.rtcp;
   const field = opts.field ?? 'bandwidth';
   if (field !== false && (typeof field !== 'string' || field === '' || field === 'sdp')) throw new OptionError('webrtcBandwidth.field', "a non-empty key other than 'sdp', or false", field);
   const read = opts.readBody ?? true;
@@ -77,10 +78,13 @@ export function webrtcBandwidth(opts: WebrtcBandwidthOptions = {}): (ctx: Contex
     ctx.state.webrtcBandwidth = state;
 
     const request = ctx.request as typeof ctx.request & { body?: unknown };
-    if (request.body === undefined && read && ctx.is('application/json', 'application/sdp')) request.body = await parseBody(ctx);
+    // A string body is an SDP only when it says so: a text body parser's string is not edited.
+    const rawRequest = Boolean(ctx.is('application/sdp'));
+    // A stream something else already read to its end would never end again: leave it be.
+    if (request.body === undefined && read && !ctx.req.readableEnded && ctx.is('application/json', 'application/sdp')) request.body = await parseBody(ctx);
     if (plan && request.body !== undefined) {
       try {
-        request.body = edit(request.body, plan, state, false);
+        request.body = edit(request.body, rawRequest, plan, state, false);
       } catch (err) {
         if (err instanceof SdpError) ctx.throw(400, err.message, { code: err.code, reason: err.reason, line: err.line });
         throw err;
@@ -90,11 +94,12 @@ export function webrtcBandwidth(opts: WebrtcBandwidthOptions = {}): (ctx: Contex
     await next();
 
     const body: unknown = ctx.body;
-    if (typeof body === 'string' ? ctx.response.is('application/sdp') !== false : isDescribed(body)) {
+    const rawResponse = typeof body === 'string' && Boolean(ctx.response.is('application/sdp'));
+    if (rawResponse || isDescribed(body)) {
       // A malformed SDP the app itself wrote throws here (a 500): better than a half-edit.
       const status = ctx.status;
       const type = ctx.response.get('Content-Type');
-      const edited = plan ? edit(body, plan, state, field) : field !== false && isDescribed(body) ? { ...body, [field]: null } : body;
+      const edited = plan ? edit(body, rawResponse, plan, state, field) : field !== false && isDescribed(body) ? { ...body, [field]: null } : body;
       if (edited !== body) {
         ctx.body = edited;
         // Replacing the body resets what Koa inferred: keep what the app chose.
@@ -115,10 +120,9 @@ async function parseBody(ctx: Context): Promise<unknown> {
   }
 }
 
-/** Edits a raw SDP string or an object's `sdp`; other bodies pass through. Never mutates. */
-function edit(body: unknown, plan: SdpBandwidthPlan, state: WebrtcBandwidthState, field: string | false): unknown {
-  if (typeof body === 'string') {
-    if (!body.startsWith('v=')) return body;
+/** Edits an `application/sdp` string or an object's `sdp`; other bodies pass through. Never mutates. */
+function edit(body: unknown, raw: boolean, plan: SdpBandwidthPlan, state: WebrtcBandwidthState, field: string | false): unknown {
+  if (raw && typeof body === 'string') {
     const shaped = shapeSdp(body, plan);
     state.parameters = shaped.parameters;
     return shaped.sdp;

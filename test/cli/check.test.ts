@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { run } from './cli';
 
@@ -57,6 +59,19 @@ describe('koa-bandwidth check', () => {
       expect(r.status).toBe(1);
       expect(r.stdout.trim().split('\n')).toHaveLength(5);
       expect(r.stdout).toMatch(/^server\.xml:4:19: bad TrafficCap Session "abc"; expected a non-negative number \(at most 1e15\)$/m);
+    });
+
+    it('exits 1, not 2, with file:line:col when the XML parser would have thrown (a DOCTYPE, deep nesting)', () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'kbw-check-bin-'));
+      try {
+        writeFileSync(path.join(dir, 'server.xml'), '<!DOCTYPE Server [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<Server/>');
+        writeFileSync(path.join(dir, 'vhosts.xml'), `<Vhosts>${'<Vhost>'.repeat(500)}${'</Vhost>'.repeat(500)}</Vhosts>`);
+        const r = spawnSync(process.execPath, [bin, 'check', '--conf', dir], { encoding: 'utf8' });
+        expect(r.status).toBe(1);
+        expect(r.stdout).toBe('server.xml:1:1: a DOCTYPE is not allowed in a config file (no DTD, no entities)\nvhosts.xml:1:114: elements nested more than 16 deep; a config file needs at most 6\n');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 });

@@ -1,4 +1,5 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import fs, { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
@@ -130,7 +131,9 @@ describe('server.xml moved away for 400 ms, as editors and deploy tools do', () 
       const caps: (number | undefined)[] = [];
       const sample = setInterval(() => caps.push(capOf()), 10);
       renameSync(path.join(dir, 'server.xml'), path.join(dir, 'server.xml.bak'));
+      // 400 ms, or until the watcher has seen the gap if a busy machine makes it later.
       await new Promise((r) => setTimeout(r, 400));
+      await waitFor(() => errors.length > 0);
       renameSync(path.join(dir, 'server.xml.bak'), path.join(dir, 'server.xml'));
       await waitFor(() => reloads.length > 0);
       clearInterval(sample);
@@ -151,3 +154,82 @@ async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+describe('losing the watch on the config directory', () => {
+  it('is reported as ConfigErrors, the one error type `error` listeners get', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'kbw-watch-'));
+    cpSync(fixture, dir, { recursive: true });
+    const watchers: EventEmitter[] = [];
+    const spy = jest.spyOn(fs, 'watch').mockImplementation((() => {
+      const w = Object.assign(new EventEmitter(), { close() {}, unref() {}, ref() {} });
+      watchers.push(w);
+      return w;
+    }) as unknown as typeof fs.watch);
+    const bw = bandwidth({ conf: dir, watch: { debounceMs: 20 } });
+    const errors: unknown[] = [];
+    bw.events.on('error', (e) => errors.push(e));
+    try {
+      watchers[0]?.emit('error', new Error('EMFILE: too many open files, watch'));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toBeInstanceOf(ConfigErrors);
+      expect((errors[0] as ConfigErrors).errors[0]?.format()).toBe('.:0:0: cannot watch for changes: EMFILE: too many open files, watch');
+    } finally {
+      spy.mockRestore();
+      await bw.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a reload while a deploy replaces several files', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'kbw-snapshot-'));
+    cpSync(fixture, dir, { recursive: true });
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Replace server.xml (write + rename) each time vhosts.xml is opened, up to `times`. */
+  function replaceServerXmlWhileReading(times: number): { opened: string[]; restore: () => void } {
+    const open = fs.openSync;
+    const opened: string[] = [];
+    let n = 0;
+    const spy = jest.spyOn(fs, 'openSync').mockImplementation(((p: fs.PathLike, ...rest: unknown[]) => {
+      const name = path.basename(String(p));
+      opened.push(name);
+      if (name === 'vhosts.xml' && n < times) {
+        n++;
+        writeFileSync(path.join(dir, 'server.xml.tmp'), `<Server><VHostDefault><Options><TrafficCap>${n * 10}</TrafficCap></Options></VHostDefault></Server>\n`);
+        renameSync(path.join(dir, 'server.xml.tmp'), path.join(dir, 'server.xml'));
+      }
+      return (open as (...a: unknown[]) => number)(p, ...rest);
+    }) as typeof fs.openSync);
+    return { opened, restore: () => spy.mockRestore() };
+  }
+
+  it('reads again, and never mixes an old server.xml with a new vhosts.xml', async () => {
+    const bw = bandwidth({ conf: dir, watch: false });
+    const io = replaceServerXmlWhileReading(1);
+    try {
+      const config = await bw.reload();
+      expect(config.vhosts.find((v) => v.name === 'www.example.com')?.trafficCap).toBe(1_250_000); // 10 Mbps: the new server.xml
+      expect(io.opened.filter((f) => f === 'server.xml')).toHaveLength(2);
+    } finally {
+      io.restore();
+      await bw.close();
+    }
+  });
+
+  it('rejects a directory that never holds still, and keeps the old config', async () => {
+    const bw = bandwidth({ conf: dir, watch: false });
+    const before = bw.config;
+    const io = replaceServerXmlWhileReading(Infinity);
+    try {
+      await expect(bw.reload()).rejects.toThrow('server.xml:0:0: changed while being read, 5 times over; try again once it holds still');
+      expect(bw.config).toBe(before);
+    } finally {
+      io.restore();
+      await bw.close();
+    }
+  });
+});

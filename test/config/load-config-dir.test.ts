@@ -103,6 +103,7 @@ describe('loadConfigDir', () => {
     ['an unknown attribute', { 'vhosts.xml': '<Vhosts>\n<Vhost Name="a" Port="80"/>\n</Vhosts>' }, 'vhosts.xml:2:1: unknown attribute Port on <Vhost>; expected Name'],
     ['an unknown root', { 'vhosts.xml': '<Hosts/>' }, 'vhosts.xml:1:1: unexpected root <Hosts>; expected <Vhosts>'],
     ['a missing vhosts.xml', {}, 'vhosts.xml:0:0: missing file; expected vhosts.xml in DIR'],
+    ['one Param for two fields', { 'vhosts.xml': '<Vhosts><Vhost Name="a"><Options><BandwidthThrottling><Settings>\n<Bandwidth Param="q">1</Bandwidth>\n<Ratio Param="q">1</Ratio>\n</Settings></BandwidthThrottling></Options></Vhost></Vhosts>' }, 'vhosts.xml:3:8: Param "q" is already the Param of another field; each field needs its own name'],
     ['a missing server.xml', { 'server.xml': null, 'vhosts.xml': '<Vhosts/>' }, 'server.xml:0:0: missing file; expected server.xml in DIR'],
     ['a duplicate vhost', { 'vhosts.xml': '<Vhosts><Vhost Name="a"/>\n<Vhost Name="A"/></Vhosts>' }, 'vhosts.xml:2:8: duplicate vhost "a"'],
     ['a bad ON/OFF', { 'vhosts.xml': '<Vhosts><Vhost Name="a"><Options><BandwidthThrottling><Throttling>YES</Throttling></BandwidthThrottling></Options></Vhost></Vhosts>' }, 'vhosts.xml:1:55: bad Throttling "YES"; expected ON or OFF'],

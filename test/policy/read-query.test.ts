@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { readQueryValues, parseQueryNumber, type QueryField, type QueryLimits } from '../../lib/policy/read-query';
 import { DEFAULT_LIMITS, resolvePlan, withEncodingRate } from '../../lib/policy/resolve-plan';
 import { takeBtParams } from '../../lib/policy/take-bt-params';
@@ -55,6 +56,16 @@ describe('a query value that is not a positive plain decimal', () => {
     expect(p).toEqual(ruleOnly);
     expect(p.throttle).toBe(true);
     expect(p.rate).toBe(275_000); // 2000 kbps × 110 %
+  });
+
+  it.each(TABLE)('with %s, %s=%s in a real query string is stripped and ignored the same way', (_ln, field, _name, limits, raw, reason) => {
+    const qs = ['a=1', ...(typeof raw === 'string' ? [raw] : raw).map((x) => `${PARAM[field]}=${encodeURIComponent(x)}`), 'b=2'].join('&');
+    const { querystring, query } = takeBtParams(v, qs);
+    expect(querystring).toBe('a=1&b=2');
+    const notes: string[] = [];
+    const p = resolvePlan(facts(query), v, null, limits, { onQueryValue: (_f, _r, o, why) => notes.push(`${o}:${why}`) });
+    expect(notes).toEqual([`ignored:${reason}`]);
+    expect(p).toEqual(ruleOnly);
   });
 
   it.each(TABLE)('with %s, %s=%s does not give BT where no rule matched', (_ln, field, _name, limits, raw) => {
@@ -136,5 +147,30 @@ describe('takeBtParams', () => {
     const { query } = takeBtParams(v, 'myratio=5%zz');
     expect(query).toEqual({ ratio: '5%zz' });
     expect(readQueryValues(query, v, DEFAULT_LIMITS).notes[0]?.reason).toBe('not a plain decimal number');
+  });
+});
+
+describe('any query string (property)', () => {
+  const value = fc.oneof(fc.constantFrom('0', '-0', '0.0', '1', '1e2', '0x10', '', 'Infinity', '.5', '5.', '00', '9'.repeat(400)), fc.string({ maxLength: 8 }), fc.stringMatching(/^[0-9.]{1,8}$/));
+  const pair = fc.tuple(fc.constantFrom('mybandwidth', 'myratio', 'myboost', 'x'), value).map(([k, v]) => `${k}=${encodeURIComponent(v)}`);
+  const limits = fc.constantFrom<QueryLimits>(DEFAULT_LIMITS, TIGHT, { bandwidth: 1, ratio: 1, boost: 0 });
+
+  it('never switches off the BT a rule gives, never lifts limits, never throws', () => {
+    fc.assert(
+      fc.property(fc.array(pair, { maxLength: 6 }), limits, (pairs, lim) => {
+        const { query } = takeBtParams(v, pairs.join('&'));
+        const p = resolvePlan(facts(query), v, null, lim);
+        expect(p.throttle).toBe(true);
+        expect(Number.isFinite(p.rate) && (p.rate as number) > 0).toBe(true);
+        expect(Number.isFinite(p.boostBytes) && p.boostBytes >= 0).toBe(true);
+        // Read from the query → within limits; otherwise the rule's value.
+        const fromQuery = readQueryValues(query, v, lim).values;
+        if (fromQuery.bandwidth !== undefined || fromQuery.ratio !== undefined) expect(p.rate).toBeLessThanOrEqual(lim.bandwidth);
+        else expect(p.rate).toBe(275_000);
+        expect(p.boostSeconds).toBe(fromQuery.boost ?? 7);
+        expect(p.boostSeconds).toBeLessThanOrEqual(Math.max(7, lim.boost));
+      }),
+      { numRuns: 500 },
+    );
   });
 });

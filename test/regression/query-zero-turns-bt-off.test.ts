@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
@@ -32,9 +33,12 @@ function timedGet(port: number, path: string): Promise<{ ms: number; bytes: numb
   });
 }
 
-describe('a query value of 0', () => {
+describe.each([
+  ['with limits { bandwidth: 12500 }', { bandwidth: 12_500 }],
+  ['without limits', undefined],
+])('a query value of 0, %s', (_name, limits) => {
   const app = new Koa();
-  const bw = bandwidth({ config, limits: { bandwidth: 12_500 } });
+  const bw = bandwidth({ config, ...(limits && { limits }) });
   app.use(bw);
   app.use((ctx) => {
     ctx.body = Buffer.alloc(BODY, 1);
@@ -56,5 +60,29 @@ describe('a query value of 0', () => {
     // 1 s at 250 kB/s; main sent it in a few ms. Wide on both sides for a busy machine.
     expect(r.ms).toBeGreaterThan(700);
     expect(r.ms).toBeLessThan(3000);
+  });
+});
+
+describe('an ignored query value (the real package, after npm run build)', () => {
+  it('is logged with its reason under NODE_DEBUG=koa-bandwidth', () => {
+    const script = `
+      const http = require('node:http');
+      const Koa = require('koa');
+      const { bandwidth } = require('./dist/lib/index.js');
+      const app = new Koa();
+      const bw = bandwidth({ config: ${JSON.stringify(config)} });
+      app.use(bw);
+      app.use((ctx) => { ctx.body = 'ok'; });
+      const server = app.listen(0, '127.0.0.1', () => {
+        http.get({ port: server.address().port, host: '127.0.0.1', path: '/a.mp4?mybandwidth=0&myratio=1e2&myboost=5&myboost=6', headers: { host: 'media.test' } }, (res) => {
+          res.resume();
+          res.on('end', () => { server.close(); bw.close(); });
+        });
+      });`;
+    const r = spawnSync(process.execPath, ['-e', script], { cwd: `${__dirname}/../..`, env: { ...process.env, NODE_DEBUG: 'koa-bandwidth' }, encoding: 'utf8', timeout: 10_000 });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/query mybandwidth="0" \(bandwidth\) ignored: not above 0/);
+    expect(r.stderr).toMatch(/query myratio="1e2" \(ratio\) ignored: not a plain decimal number/);
+    expect(r.stderr).toMatch(/query myboost=\["5","6"\] \(boost\) ignored: repeated/);
   });
 });

@@ -67,10 +67,11 @@ describe('malformed SDP', () => {
 describe('bad plans', () => {
   it.each<[string, unknown, RegExp]>([
     ['no plan', undefined, /option `plan` must be an object/],
-    ['a zero rate', { bitsPerSecond: 0 }, /option `plan.bitsPerSecond` must be a finite number > 0, got 0/],
-    ['a negative rate', { bitsPerSecond: -1 }, /`plan.bitsPerSecond` must be a finite number > 0, got -1/],
-    ['an infinite rate', { bitsPerSecond: Infinity }, /`plan.bitsPerSecond` must be a finite number > 0, got Infinity/],
-    ['a string rate', { bitsPerSecond: '300' }, /`plan.bitsPerSecond` must be a finite number > 0, got "300"/],
+    ['a zero rate', { bitsPerSecond: 0 }, /option `plan.bitsPerSecond` must be a number > 0 and ≤ 1000000000000, got 0/],
+    ['a negative rate', { bitsPerSecond: -1 }, /`plan.bitsPerSecond` must be a number > 0 and ≤ 1000000000000, got -1/],
+    ['an infinite rate', { bitsPerSecond: Infinity }, /`plan.bitsPerSecond` must be .*, got Infinity/],
+    ['a rate past 1 Tbit/s (it would print as 1e+21)', { bitsPerSecond: 1e21 }, /`plan.bitsPerSecond` must be .*, got 1e\+21/],
+    ['a string rate', { bitsPerSecond: '300' }, /`plan.bitsPerSecond` must be .*, got "300"/],
     ['a negative share', { bitsPerSecond: 1, shares: { audio: -1 } }, /`plan.shares.audio` must be a finite number ≥ 0, got -1/],
     ['a NaN share', { bitsPerSecond: 1, shares: { video: NaN } }, /`plan.shares.video` must be a finite number ≥ 0, got NaN/],
     ['two zero shares', { bitsPerSecond: 1, shares: { audio: 0, video: 0 } }, /`plan.shares` must be weights that are not both 0/],

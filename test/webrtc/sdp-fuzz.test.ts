@@ -5,6 +5,7 @@ import { fixture, FIREFOX_OFFER } from './sdp-text';
 const SEEDS = [fixture('chromium-offer.sdp'), fixture('chromium-answer.sdp'), fixture('chromium-simulcast-offer.sdp'), FIREFOX_OFFER, FIREFOX_OFFER.replace(/\r\n/g, '\n')];
 const MANAGED = /^b=(AS|TIAS):/i;
 const PLAN: SdpBandwidthPlan = { bitsPerSecond: 750_000 };
+// KB_FUZZ_RUNS=20000 for a longer run (20,000 of each passed before this was committed).
 
 /** Lines with their endings, so a mutation can keep, move or change an ending. */
 const split = (text: string): string[] => text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
@@ -51,7 +52,7 @@ describe('shapeSdp on mutated and arbitrary input', () => {
         expect(strip(out)).toBe(strip(text));
         expect(shapeSdp(out, PLAN).sdp).toBe(out);
       }),
-      { numRuns: 400 },
+      { numRuns: Number(process.env.KB_FUZZ_RUNS ?? 400) },
     );
     // Both branches were exercised: the property checked something either way.
     expect(accepted).toBeGreaterThan(20);
@@ -67,7 +68,7 @@ describe('shapeSdp on mutated and arbitrary input', () => {
           expect(err).toBeInstanceOf(SdpError);
         }
       }),
-      { numRuns: 500 },
+      { numRuns: Number(process.env.KB_FUZZ_RUNS ?? 500) },
     );
   });
 });

@@ -181,6 +181,12 @@ describe('setSdpBandwidth', () => {
       expect(setSdpBandwidth(input, plan)).toBe(expected);
     });
 
+    it('never gives a section 0 (no limit): a 5 bit/s plan over three sections', () => {
+      const { sdp: out, parameters } = shapeSdp(sdp([...head, ...audio(), ...video(), ...video()]), { bitsPerSecond: 5 });
+      expect(parameters.map((p) => p.maxBitrate)).toEqual([1, 2, 2]);
+      expect(bandwidthLines(out)).toEqual([['b=AS:1', 'b=TIAS:1'], ['b=AS:1', 'b=TIAS:2'], ['b=AS:1', 'b=TIAS:2']]);
+    });
+
     it('reads legacy simulcast (a=ssrc-group:SIM) as one encoding per SSRC, without rids', () => {
       const text = sdp([...head, ...video(['a=ssrc-group:SIM 11 22', 'a=ssrc:11 cname:x', 'a=ssrc:22 cname:x'])]);
       expect(shapeSdp(text, P300).parameters[0]?.encodings).toEqual([{ maxBitrate: 150_000 }, { maxBitrate: 150_000 }]);
@@ -189,6 +195,11 @@ describe('setSdpBandwidth', () => {
     it('reads an answer\'s a=simulcast:recv and skips paused (~) and alternative rids', () => {
       const text = sdp([...head, ...video(['a=rid:f recv', 'a=rid:h recv', 'a=simulcast:recv f,g;~h'])]);
       expect(shapeSdp(text, P300).parameters[0]?.encodings).toEqual([{ rid: 'f', maxBitrate: 150_000 }, { rid: 'h', maxBitrate: 150_000 }]);
+    });
+
+    it("reads the draft form older Firefox wrote, 'a=simulcast: send rid=…'", () => {
+      const text = sdp([...head, ...video(['a=rid:a send', 'a=rid:b send', 'a=simulcast: send rid=a;b'])]);
+      expect(shapeSdp(text, P300).parameters[0]?.encodings).toEqual([{ rid: 'a', maxBitrate: 150_000 }, { rid: 'b', maxBitrate: 150_000 }]);
     });
 
     it('does not modify its input', () => {

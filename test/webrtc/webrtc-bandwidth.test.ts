@@ -6,19 +6,22 @@ import request from 'supertest';
 import { bandwidth, route, webrtcBandwidth, OptionError, type WebrtcBandwidthOptions, type WebrtcBandwidthState } from '../../lib/index';
 import { bandwidthLines, fixture } from './sdp-text';
 
-// One vhost: free users 500 kbps, the VIP header no limit, /rooms/* 2 Mbps; the rest of the
+// One vhost: free users 500 kbps, the VIP header no limit, a rule of 0, /rooms/* 2 Mbps; the rest of the
 // requests match no rule (no BT) unless the query (?bw=, kbps) or a route gives a rate.
 const config = {
   defaults: { throttling: true, queryString: true, params: { bandwidth: 'bw', ratio: 'r' } },
-  vhosts: [{ name: 'a.test', rules: ['$HEADER[x-plan: free], 500', '$HEADER[x-plan: vip], no', '$URL[/rooms/*], 2000'] }],
+  vhosts: [{ name: 'a.test', rules: ['$HEADER[x-plan: free], 500', '$HEADER[x-plan: vip], no', '$HEADER[x-plan: zero], 0', '$URL[/rooms/*], 2000'] }],
 };
 const OFFER = fixture('chromium-offer.sdp');
 const ANSWER = fixture('chromium-answer.sdp');
 
 /** A signalling app: each route echoes the description it got, as a relay to the other peer would. */
-function signallingApp(opts?: WebrtcBandwidthOptions): { app: Koa; seen: { body: unknown; state: WebrtcBandwidthState }[] } {
+function signallingApp(opts?: WebrtcBandwidthOptions): { app: Koa; seen: { body: unknown; state: WebrtcBandwidthState }[]; errors: (Error & { code?: string; status?: number })[] } {
   const app = new Koa();
   const seen: { body: unknown; state: WebrtcBandwidthState }[] = [];
+  // Collected rather than printed: the tests that expect one look at them.
+  const errors: (Error & { code?: string; status?: number })[] = [];
+  app.on('error', (err: Error) => errors.push(err));
   app.use(bandwidth({ config }));
   const router = new Router();
   const relay = (ctx: Koa.Context): void => {
@@ -44,7 +47,7 @@ function signallingApp(opts?: WebrtcBandwidthOptions): { app: Koa; seen: { body:
     ctx.body = { type: 'answer', sdp: 'v=0\r\nm=video\r\n' };
   });
   app.use(router.routes());
-  return { app, seen };
+  return { app, seen, errors };
 }
 
 const post = (app: Koa, path: string, body: object | string, headers: Record<string, string> = {}) =>
@@ -90,7 +93,7 @@ describe('webrtcBandwidth()', () => {
 
   it('keeps a zero rate a limit: 1 kbps, never b=AS:0 (which browsers read as none)', async () => {
     const { app } = signallingApp();
-    const res = await post(app, '/rooms/call?bw=0', { type: 'answer', sdp: ANSWER }).expect(200);
+    const res = await post(app, '/rooms/call', { type: 'answer', sdp: ANSWER }, { 'x-plan': 'zero' }).expect(200);
     expect(bandwidthLines(res.body.sdp)).toEqual([['b=AS:1', 'b=TIAS:100'], ['b=AS:1', 'b=TIAS:900']]);
     expect(res.body.bandwidth.maxBitrate).toBe(1000);
   });
@@ -103,7 +106,7 @@ describe('webrtcBandwidth()', () => {
     expect(bandwidthLines((body as { sdp: string }).sdp)).toEqual([['b=AS:30', 'b=TIAS:30000'], ['b=AS:270', 'b=TIAS:270000']]);
     // The request body keeps its own keys: the parameters go to the response only.
     expect(body).not.toHaveProperty('bandwidth');
-    expect(state.plan).toEqual({ bitsPerSecond: 300_000 });
+    expect(state.plan).toEqual({ bitsPerSecond: 300_000, shares: { audio: 1, video: 9 } });
     expect(state.parameters.map((p) => p.maxBitrate)).toEqual([30_000, 270_000]);
   });
 
@@ -136,6 +139,16 @@ describe('webrtcBandwidth()', () => {
         ['b=AS:100', 'b=TIAS:100000', 'b=RS:1000', 'b=RR:2000'],
         ['b=AS:400', 'b=TIAS:400000', 'b=RS:4000', 'b=RR:8000'],
       ]);
+    });
+
+    it('keeps its own copy of the options: changing them afterwards does nothing', async () => {
+      const opts = { shares: { audio: 1, video: 4 } };
+      const copy = structuredClone(opts);
+      const { app } = signallingApp(opts);
+      expect(opts).toEqual(copy);
+      opts.shares.audio = -5;
+      const res = await post(app, '/call?bw=500', { type: 'answer', sdp: ANSWER }).expect(200);
+      expect(bandwidthLines(res.body.sdp)).toEqual([['b=AS:100', 'b=TIAS:100000'], ['b=AS:400', 'b=TIAS:400000']]);
     });
 
     it('field: a key of its own, or none', async () => {
@@ -203,6 +216,74 @@ describe('webrtcBandwidth()', () => {
       expect(res.body.sdp).toBe('garbage');
     });
 
+    it.each<[string, string, string]>([
+      ['an application/sdp body that is not SDP', 'application/sdp', '<html></html>'],
+      ['an application/sdp body with a charset and a bad m= line', 'application/sdp; charset=utf-8', 'v=0\r\nm=video\r\n'],
+      ['an SDP over 256 Ki characters', 'application/json', JSON.stringify({ type: 'offer', sdp: `v=0\r\n${'a=x\r\n'.repeat(60_000)}` })],
+    ])('answers %s with a 400', async (_what, type, body) => {
+      const { app, seen } = signallingApp();
+      const res = await request(app.callback()).post('/call?bw=300').set('Host', 'a.test').type(type).send(body).expect(400);
+      expect(res.text).toMatch(/malformed SDP/);
+      expect(seen).toHaveLength(0);
+    });
+
+    it('leaves a string that a text body parser set alone (it is not said to be SDP)', async () => {
+      const app = new Koa();
+      app.use(bandwidth({ config }));
+      app.use(async (ctx, next) => {
+        (ctx.request as { body?: unknown }).body = OFFER;
+        await next();
+      });
+      app.use(webrtcBandwidth());
+      app.use((ctx) => {
+        ctx.type = 'text/plain';
+        ctx.body = (ctx.request as { body?: unknown }).body;
+      });
+      const res = await request(app.callback()).post('/call?bw=300').set('Host', 'a.test').type('text/plain').send('x').expect(200);
+      expect(res.text).toBe(OFFER);
+    });
+
+    it('survives a client that goes away mid-body: the handler never runs, the server still answers', async () => {
+      const { app, seen, errors } = signallingApp();
+      const server = http.createServer(app.callback()).listen(0, '127.0.0.1');
+      try {
+        await new Promise((r) => server.once('listening', r));
+        const { port } = server.address() as AddressInfo;
+        await new Promise<void>((resolve) => {
+          const req = http.request({ port, host: '127.0.0.1', method: 'POST', path: '/call?bw=300', headers: { Host: 'a.test', 'Content-Type': 'application/json', 'Content-Length': '5000' } });
+          req.on('error', () => resolve());
+          req.write('{"type":"offer","sdp":"v=0', () => setTimeout(() => req.destroy(), 50));
+          req.on('close', () => resolve());
+        });
+        const res = await request(server).post('/call?bw=300').set('Host', 'a.test').send({ type: 'answer', sdp: ANSWER }).expect(200);
+        expect(bandwidthLines(res.body.sdp)[1]).toEqual(['b=AS:270', 'b=TIAS:270000']);
+        expect(seen).toHaveLength(1);
+        // Only the abort itself is reported (as a 400 that could not be sent, or the parser's
+        // error for the cut request), nothing from the helper.
+        const reported = errors.map((e) => String(e.status ?? e.code ?? e.message));
+        expect(reported.length).toBeGreaterThan(0);
+        for (const r of reported) expect(r).toMatch(/^(400|HPE_|ECONNRESET|Parse Error)/);
+      } finally {
+        server.closeAllConnections();
+        server.close();
+      }
+    });
+
+    it('does not wait for a body that something before it already read', async () => {
+      const app = new Koa();
+      app.use(bandwidth({ config }));
+      app.use(async (ctx, next) => {
+        for await (const _chunk of ctx.req) void _chunk; // read, but no ctx.request.body set
+        await next();
+      });
+      app.use(webrtcBandwidth());
+      app.use((ctx) => {
+        ctx.body = { seen: (ctx.request as { body?: unknown }).body ?? 'nothing' };
+      });
+      const res = await request(app.callback()).post('/call?bw=300').set('Host', 'a.test').send({ type: 'offer', sdp: OFFER }).timeout(5000).expect(200);
+      expect(res.body).toEqual({ seen: 'nothing' });
+    });
+
     it('answers bad JSON with a 400', async () => {
       const { app, seen } = signallingApp();
       await request(app.callback()).post('/call?bw=300').set('Host', 'a.test').type('application/json').send('{"sdp": ').expect(400);
@@ -261,9 +342,11 @@ describe('webrtcBandwidth()', () => {
     });
 
     it("fails the request (500) rather than send a half-edited answer the app wrote badly", async () => {
-      const { app } = signallingApp();
-      app.silent = true;
-      await post(app, '/broken?bw=300', { type: 'offer', sdp: OFFER }).expect(500);
+      const { app, errors } = signallingApp();
+      const res = await post(app, '/broken?bw=300', { type: 'offer', sdp: OFFER }).expect(500);
+      expect(res.text).not.toContain('m=video');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ name: 'SdpError', code: 'ERR_BANDWIDTH_SDP', reason: 'bad-media', line: 2 });
     });
 
     it('passes other bodies through: a non-description JSON, an array, plain text', async () => {

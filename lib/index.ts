@@ -12,7 +12,8 @@
 
 // The middleware, per-route overrides and their options.
 export { bandwidth, BandwidthState } from './middleware';
-export type { BandwidthMiddleware } from './middleware';
+export type { BandwidthMiddleware, BandwidthChange } from './middleware';
+export type { ClientAddress } from './policy/trusted-proxies';
 export type { BandwidthRuntime } from './runtime';
 export { route } from './route';
 export type { RouteOptions } from './route';
@@ -25,7 +26,7 @@ export { ConfigError, ConfigErrors, OptionError } from './errors';
 export type * from './types';
 
 // Configuration and plan resolution (pure).
-export type { ConfigInput, VhostInput, VhostOptionsInput, BandwidthConfig, VhostConfig } from './config/config-model';
+export type { ConfigInput, VhostInput, VhostOptionsInput, BandwidthConfig, VhostConfig, TrustedProxiesInput } from './config/config-model';
 export { loadConfigDir } from './config/load-config-dir';
 export { normalizeConfig } from './config/normalize-config';
 export { resolvePlan, withEncodingRate, DEFAULT_LIMITS } from './policy/resolve-plan';

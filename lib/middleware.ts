@@ -1,48 +1,24 @@
 import type { EventEmitter } from 'node:events';
 import { debuglog } from 'node:util';
 import type { Context, Next } from 'koa';
-import type { BandwidthConfig, VhostConfig } from './config/config-model';
+import type { BandwidthConfig } from './config/config-model';
 import { normalizeOptions, type BandwidthOptions } from './options';
 import { BandwidthRuntime, UNMATCHED } from './runtime';
 import { observeResponse } from './observe/observe-response';
-import { sessionKey } from './session-key';
 import { requestHost } from './request-host';
-import { resolvePlan, type ResolveExtras, type RouteOverride } from './policy/resolve-plan';
+import { requestProtocol } from './request-client';
+import type { ResolveExtras } from './policy/resolve-plan';
 import { takeBtParams } from './policy/take-bt-params';
+import type { ClientAddress } from './policy/trusted-proxies';
 import { respond } from './respond';
-import type { CapStore, Plan, RequestFacts, StatsSnapshot } from './types';
+import { BandwidthState, type BandwidthChange } from './bandwidth-state';
+import type { CapStore, RequestFacts, StatsSnapshot } from './types';
 
 const debug = debuglog('koa-bandwidth');
 
 
-/**
- * Per-request state, at `ctx.bandwidth` for requests on a configured vhost (absent for
- * hosts that match none: they pass through untouched).
- */
-export class BandwidthState {
-  /** The plan in force; replaced (never mutated) when a route override arrives. */
-  plan: Plan;
-  /** The route override set by `route()`, if any. */
-  override: RouteOverride | null = null;
-
-  constructor(
-    readonly vhost: VhostConfig,
-    readonly facts: RequestFacts,
-    /** The query string as the client sent it, BT params included. */
-    readonly originalQuerystring: string,
-    private readonly runtime: BandwidthRuntime,
-    private readonly extras: ResolveExtras,
-  ) {
-    this.plan = resolvePlan(facts, vhost, null, runtime.options.limits, extras);
-  }
-
-  /** Apply a route override (SPEC §3: `query > route > rules > settings`). */
-  setOverride(override: RouteOverride): Plan {
-    this.override = override;
-    this.plan = resolvePlan(this.facts, this.vhost, override, this.runtime.options.limits, this.extras);
-    return this.plan;
-  }
-}
+export { BandwidthState } from './bandwidth-state';
+export type { BandwidthChange } from './bandwidth-state';
 
 declare module 'koa' {
   interface DefaultContext {
@@ -68,6 +44,18 @@ export interface BandwidthMiddleware {
   close(): Promise<void>;
   /** The runtime shared with `respond()`. */
   readonly runtime: BandwidthRuntime;
+  /**
+   * Change the plan of every response of a session in flight (the id `stats()` and records
+   * show: `c7`, `ip:203.0.113.7`, …): BT off, rate, ratio or boost, applied within a tick.
+   * Returns how many responses changed (0 when none is in flight).
+   *
+   * @example
+   * ```ts
+   * bw.retune('ip:203.0.113.7', { ratio: 50 }); // halve that client's rate now
+   * ```
+   * @throws OptionError for a value out of range.
+   */
+  retune(sessionId: string, change: BandwidthChange): number;
 }
 
 /**
@@ -96,11 +84,11 @@ export function bandwidth(opts: BandwidthOptions): BandwidthMiddleware {
   async function bandwidthMiddleware(ctx: Context, next: Next): Promise<void> {
     const vhost = config.table.lookup(requestHost(ctx));
     if (vhost === null) {
-      // Unknown hosts pass through unmetered, counted under one fixed name (SPEC §1, issue 7).
+      // Unknown hosts pass through unmetered, counted under one fixed name (docs/observability.md).
       try {
         await next();
       } finally {
-        observeResponse(ctx, UNMATCHED, runtime.sessionId(sessionKey(ctx, options.session)), null, null, runtime);
+        observeResponse(ctx, UNMATCHED, runtime.sessionId(runtime.sessionOf(ctx, null)), null, null, runtime);
       }
       return;
     }
@@ -108,18 +96,20 @@ export function bandwidth(opts: BandwidthOptions): BandwidthMiddleware {
     const originalQuerystring = ctx.req.url?.includes('?') === false ? '' : ctx.querystring;
     const { querystring, query } = takeBtParams(vhost, originalQuerystring);
     // Downstream (ctx.url, ctx.querystring, ctx.query) sees the stripped query; ctx.originalUrl
-    // keeps what the client sent, as Koa promises (SPEC §3).
+    // keeps what the client sent, as Koa promises (docs/config.md#what-downstream-sees).
     if (querystring !== originalQuerystring) ctx.querystring = querystring;
-    const facts = new EntryFacts(ctx, decodePath(ctx.path), query);
-    const state = new BandwidthState(vhost, facts, originalQuerystring, runtime, extras);
+    const facts = new EntryFacts(ctx, decodePath(ctx.path), query, runtime);
+    const state = new BandwidthState(vhost, facts, originalQuerystring, runtime, extras, facts);
     ctx.bandwidth = state;
     try {
       await next();
     } catch (err) {
-      // Koa writes the error page itself: it is counted and recorded, unmetered (issue 7).
-      observeResponse(ctx, state.plan.vhost, runtime.sessionId(sessionKey(ctx, options.session)), state.plan, null, runtime);
+      // Koa writes the error page itself: it is counted and recorded, unmetered (docs/observability.md).
+      observeResponse(ctx, state.plan.vhost, runtime.sessionId(runtime.sessionOf(ctx, vhost)), state.plan, null, runtime);
       throw err;
     }
+    // `MIME[...]` rules read the response's type, known now (docs/config.md#conditions).
+    if (vhost.usesMime) state.resolveAgain();
     const probing = respond(ctx, state, runtime);
     if (probing) await probing;
   }
@@ -132,12 +122,14 @@ export function bandwidth(opts: BandwidthOptions): BandwidthMiddleware {
     store: { value: runtime.store, enumerable: true },
     config: { get: () => config.table.config, enumerable: true },
     runtime: { value: runtime },
+    retune: { value: (sessionId: string, change: BandwidthChange) => runtime.retune(sessionId, change) },
   }) as unknown as BandwidthMiddleware;
 }
 
 /**
- * The request as it reached bandwidth(), for the rules (SPEC §2). `ip` is read from ctx when
- * first asked: a vhost without IP rules never needs it, and Koa's getter costs a little.
+ * The request as it reached bandwidth(), for the rules (docs/config.md#conditions). `ip` and
+ * `protocol` are read when first asked (a vhost without IP rules never needs them); `mime` is
+ * read each time, since the handlers set the response's type.
  */
 class EntryFacts implements RequestFacts {
   readonly headers: RequestFacts['headers'];
@@ -147,16 +139,34 @@ class EntryFacts implements RequestFacts {
     private readonly ctx: Context,
     readonly path: string,
     readonly query: RequestFacts['query'],
+    private readonly runtime: BandwidthRuntime,
   ) {
     this.headers = ctx.req.headers;
   }
 
+  /** The client address after trusted proxies (computed once per request). */
+  client(): ClientAddress {
+    return this.runtime.clientOf(this.ctx);
+  }
+
   get ip(): string {
-    return (this.ipValue ??= this.ctx.ip ?? '');
+    return (this.ipValue ??= this.client().ip);
+  }
+
+  get method(): string {
+    return this.ctx.method;
+  }
+
+  get protocol(): string {
+    return requestProtocol(this.ctx, this.client());
+  }
+
+  get mime(): string {
+    return this.ctx.response.type.toLowerCase();
   }
 
   toJSON(): RequestFacts {
-    return { ip: this.ip, path: this.path, headers: this.headers, query: this.query };
+    return { ip: this.ip, path: this.path, headers: this.headers, query: this.query, method: this.method, protocol: this.protocol };
   }
 }
 

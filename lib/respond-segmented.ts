@@ -17,7 +17,8 @@ export type Finish = (session?: SessionKey) => undefined;
  * else the client IP.
  */
 export function viewerOf(ctx: Context, state: BandwidthState): { id: string; source: ViewerSource } {
-  return viewerKey({ querystring: state.originalQuerystring, headers: state.facts.headers, ip: ctx.ip ?? '' }, state.vhost.viewer);
+  // The client address after trusted proxies (docs/config.md#trusted-proxies), as for IP rules.
+  return viewerKey({ querystring: state.originalQuerystring, headers: state.facts.headers, ip: state.clientIp }, state.vhost.viewer);
 }
 
 /**
@@ -38,7 +39,8 @@ export function respondSegmented(
   const seg = runtime.segmented;
   if (seg === null) return progressive();
   const viewer = viewerOf(ctx, state);
-  const mode = runtime.options.session;
+  // The vhost's <SessionKey> kind, else the session option (docs/config.md#sessions-sessionkey).
+  const mode = state.vhost.sessionKey?.kind ?? runtime.options.session;
   // `ip` and a function are the operator's explicit choice; the default groups a viewer's requests.
   const session = mode === 'connection' || mode === 'viewer' ? viewerSessionKey(viewer.id) : undefined;
   const done = (): undefined => finish(session);

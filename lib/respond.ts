@@ -9,11 +9,9 @@ import { peekStream } from './media/peek-stream';
 import { anyLimit } from './meter/engine';
 import { exemptForRange } from './meter/exempt-for-range';
 import type { MeteredBody } from './meter/metered-body';
-import type { BandwidthState } from './middleware';
+import type { BandwidthState } from './bandwidth-state';
 import type { BandwidthRuntime } from './runtime';
 import { observeResponse } from './observe/observe-response';
-import { withEncodingRate } from './policy/resolve-plan';
-import { sessionKey, viewerSessionKey } from './session-key';
 import type { SessionKey } from './meter/flow';
 import { mayBeListed, respondSegmented, viewerOf } from './respond-segmented';
 import { segmentedKind } from './segmented/segment-kind';
@@ -28,11 +26,12 @@ const PEEK_TIMEOUT_MS = 1000;
 type FileStream = fs.ReadStream & { path: string; start?: number; end?: number };
 
 /**
- * The middleware's second half, after downstream has set the body (SPEC §4–5): for a BT
+ * The middleware's second half, after downstream has set the body (docs/media.md, docs/metering.md): for a BT
  * response carrying a media file, probe it for the header ranges and the encoding rate
  * (`x` rules), then hand the body to the meter and watch the response to its end.
  */
 export function respond(ctx: Context, state: BandwidthState, runtime: BandwidthRuntime): Promise<void> | undefined {
+  if (state.vhost.xAccelLimitRate) readAccelLimitRate(ctx, state);
   // HLS and DASH (docs/segmented.md): playlists, init and media segments, paced per viewer.
   const segmented = runtime.segmented === null ? null : segmentedKind(state.facts.path);
   if (segmented !== null && (segmented !== 'listed' || mayBeListed(ctx, state, runtime))) {
@@ -82,16 +81,33 @@ async function probeAndFinish(ctx: Context, state: BandwidthState, runtime: Band
   finish(ctx, state, runtime, exempt);
 }
 
-/** `x` rules take the probed encoding rate (SPEC §2, §4). */
+/** `x` rules take the probed encoding rate (docs/config.md, docs/media.md). */
 function applyRate(state: BandwidthState, bitrate: number | null): void {
-  if (state.plan.dynamic) state.plan = withEncodingRate(state.plan, bitrate);
+  if (state.plan.dynamic) state.setEncodingRate(bitrate);
+}
+
+/**
+ * An upstream's `X-Accel-Limit-Rate: N` (bytes/s; 0 = no limit), as nginx reads it, when the
+ * vhost enables `<XAccelLimitRate>`. The header is removed from the response either way, as
+ * nginx does; a value that is not a whole number is ignored (debuglog).
+ */
+function readAccelLimitRate(ctx: Context, state: BandwidthState): void {
+  const raw = ctx.response.get('X-Accel-Limit-Rate');
+  if (raw === '') return;
+  ctx.remove('X-Accel-Limit-Rate');
+  const t = String(raw).trim();
+  const n = /^\d{1,15}$/.test(t) ? Number(t) : NaN;
+  if (!Number.isFinite(n)) {
+    debug('X-Accel-Limit-Rate %j ignored: not a whole number of bytes/s', raw);
+    return;
+  }
+  state.setUpstream(n === 0 ? { throttle: false } : { throttle: true, rate: n });
 }
 
 /** Hands the body to the meter and watches the response to its end. */
 function finish(ctx: Context, state: BandwidthState, runtime: BandwidthRuntime, exempt: ByteRange[], viewerSession?: SessionKey): undefined {
   const plan = state.plan;
-  const mode = runtime.options.session;
-  const session = viewerSession ?? (mode === 'viewer' ? viewerSessionKey(viewerOf(ctx, state).id) : sessionKey(ctx, mode));
+  const session = viewerSession ?? runtime.sessionOf(ctx, state.vhost, () => viewerOf(ctx, state).id);
   const sessionId = runtime.sessionId(session);
   const rate = plan.throttle ? plan.rate : null;
   // Most responses have no limit at all: no meter input to build.
@@ -104,9 +120,13 @@ function finish(ctx: Context, state: BandwidthState, runtime: BandwidthRuntime, 
     sessionCap: plan.sessionCap,
     trafficCap: plan.trafficCap,
     exempt,
-    ip: ctx.ip ?? '',
+    ip: state.clientIp,
     plan,
   });
+  if (metered) {
+    state.attach(ctx.body as MeteredBody);
+    runtime.track(sessionId, state, ctx.body as MeteredBody);
+  }
   observeResponse(ctx, plan.vhost, sessionId, plan, metered ? (ctx.body as MeteredBody) : null, runtime);
   return undefined;
 }

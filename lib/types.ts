@@ -36,6 +36,8 @@ export interface ThrottleSettings {
   ratio: number;
   /** Seconds. */
   boost: number;
+  /** A byte boost (`<Boost>512KB</Boost>`), in place of `boost` seconds when set. */
+  boostBytes?: number;
   /** Query-string names of the three fields; absent means "cannot be set from the query". */
   params: { bandwidth?: string; ratio?: string; boost?: string };
 }
@@ -52,7 +54,10 @@ export type QueryValue = string | readonly string[];
 
 /** Facts about a request that conditions look at. Plain data: no Koa inside. */
 export interface RequestFacts {
-  /** Client address as Koa sees it (`ctx.ip`: `app.proxy` governs X-Forwarded-For). */
+  /**
+   * The client's address: the socket's peer, or with trusted proxies configured the first
+   * untrusted hop of the forwarding header from the right (docs/config.md#trusted-proxies).
+   */
   ip: string;
   /** Request path without the query string. */
   path: string;
@@ -63,6 +68,15 @@ export interface RequestFacts {
    * client repeated the param. Client input: read only by `readQueryValues`.
    */
   query: { bandwidth?: QueryValue; ratio?: QueryValue; boost?: QueryValue };
+  /** `http` or `https` as the client used it; default `http`. */
+  protocol?: string;
+  /** The request method, upper-case; default `GET`. */
+  method?: string;
+  /**
+   * The response's media type, lower-case without parameters; empty until the handlers have
+   * set the body (`MIME[...]` conditions, docs/config.md#conditions).
+   */
+  mime?: string;
 }
 
 /** The throttle plan resolved for one request (SPEC §3). Immutable once made. */
@@ -77,8 +91,10 @@ export interface Plan {
   /** Percent. */
   ratio: number;
   boostSeconds: number;
-  /** `boostSeconds × rate`, bytes. */
+  /** `boostSeconds × rate`, bytes; or the byte boost as given when `boostBy` is `bytes`. */
   boostBytes: number;
+  /** `bytes` when the boost was given as a size (`512KB`): it stays that many bytes whatever the rate. */
+  boostBy?: 'seconds' | 'bytes';
   /**
    * Effective BT rate `bandwidth × ratio / 100`, bytes/s; null when no BT. For a dynamic
    * plan this is the fallback rate until the media probe supplies the encoding rate.

@@ -3,6 +3,8 @@ import { VhostTable } from '../config/vhost-table';
 import { ConfigErrors } from '../errors';
 import { DEFAULT_LIMITS, resolvePlan, withEncodingRate, type ResolveExtras } from '../policy/resolve-plan';
 import { takeBtParams } from '../policy/take-bt-params';
+import { resolveClientAddress } from '../policy/trusted-proxies';
+import { sessionIdOf } from '../session-key';
 import { SegmentIndex } from '../segmented/segment-index';
 import { segmentedKind } from '../segmented/segment-kind';
 import { segmentPlan } from '../segmented/segment-plan';
@@ -42,6 +44,18 @@ export interface ExplainOutput {
   ignored: ExplainQueryNote[];
   /** Query values read but lowered to the limits. */
   clamped: ExplainQueryNote[];
+  /**
+   * The client address rules and sessions see: `--ip` is the peer; with `<TrustedProxies>` the
+   * forwarding header given with `--header` is walked. `via` is the trusted hop that reported
+   * the address (null: the peer itself); `source` is `socket` or the header.
+   */
+  client: { ip: string; source: string; via: string | null };
+  /**
+   * The session: `key` as `<SessionKey>` says it (`default` when the vhost has none: the app's
+   * `session` option decides, the connection unless told otherwise); `id` as stats and records
+   * show it, or null when the connection is the session.
+   */
+  session: { key: string; id: string | null };
 }
 
 /** One query value `explain` did not take as written. */
@@ -53,12 +67,14 @@ export interface ExplainQueryNote {
 }
 
 /**
- * `koa-bandwidth explain --conf DIR --url URL [--host HOST] [--ip IP] [--header 'Name: value']... [--file PATH]`:
+ * `koa-bandwidth explain --conf DIR --url URL [--host HOST] [--ip IP] [--header 'Name: value']... [--method M] [--type MIME] [--file PATH]`:
  * print the plan the middleware would resolve. Host comes from --host, else a `Host`
- * --header, else an absolute --url, else the `<Default>` vhost applies. IP defaults to 127.0.0.1.
+ * --header, else an absolute --url, else the `<Default>` vhost applies. `--ip` is the peer
+ * (default 127.0.0.1); behind `<TrustedProxies>` give the forwarding header with --header.
+ * `--method` (default GET) and `--type` (the response's Content-Type) feed METHOD and MIME rules.
  */
 export async function explainCommand(argv: readonly string[], io: CliIo, deps: { probe?: ExplainProbe } = {}): Promise<number> {
-  const flags = parseFlags(argv, ['conf', 'url', 'host', 'ip', 'header', 'file']);
+  const flags = parseFlags(argv, ['conf', 'url', 'host', 'ip', 'header', 'file', 'method', 'type']);
   const dir = single(flags, 'conf', true);
   const rawUrl = single(flags, 'url', true);
   const file = single(flags, 'file');
@@ -88,6 +104,8 @@ export async function explainCommand(argv: readonly string[], io: CliIo, deps: {
   }
   const querystring = url.search.slice(1);
   const vhost = table.lookup(host);
+  const peer = single(flags, 'ip') ?? '127.0.0.1';
+  const client = resolveClientAddress(peer, headers, table.config.trustedProxies ?? null);
   const out: ExplainOutput = {
     vhost: null,
     throttle: false,
@@ -102,6 +120,8 @@ export async function explainCommand(argv: readonly string[], io: CliIo, deps: {
     url: url.pathname + url.search,
     ignored: [],
     clamped: [],
+    client: { ip: client.ip, source: client.source, via: client.via },
+    session: { key: 'default', id: null },
   };
   if (vhost !== null) {
     const taken = takeBtParams(vhost, querystring);
@@ -111,9 +131,12 @@ export async function explainCommand(argv: readonly string[], io: CliIo, deps: {
     } catch {
       // keep the raw path, as the middleware does
     }
-    const ip = single(flags, 'ip') ?? '127.0.0.1';
+    const ip = client.ip;
+    const spec = vhost.sessionKey ?? null;
+    const viewerId = (): string => viewerKey({ querystring, headers, ip }, vhost.viewer).id;
+    out.session = { key: spec?.text ?? 'default', id: spec ? sessionIdOf(spec, { headers, url: url.pathname + url.search, clientIp: () => ip, viewerId }) : null };
     const onQueryValue: ResolveExtras['onQueryValue'] = (_field, value, outcome, reason, param) => out[outcome].push({ param, value, reason });
-    let plan: Plan = resolvePlan({ ip, path, headers, query: taken.query }, vhost, null, DEFAULT_LIMITS, { onQueryValue });
+    let plan: Plan = resolvePlan({ ip, path, headers, query: taken.query, protocol: client.protocol ?? 'http', method: (single(flags, 'method') ?? 'GET').toUpperCase(), mime: (single(flags, 'type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '' }, vhost, null, DEFAULT_LIMITS, { onQueryValue });
     const kind = segmentedKind(path);
     const entry = kind === null || kind === 'playlist' || file === undefined ? null : await new SegmentIndex().fromDisk(file);
     if (kind === 'playlist' || (kind === 'segment' || entry !== null)) {
@@ -142,7 +165,7 @@ export async function explainCommand(argv: readonly string[], io: CliIo, deps: {
 }
 
 /** A Plan in explain's units. */
-export function toExplainOutput(plan: Plan): Omit<ExplainOutput, 'url' | 'ignored' | 'clamped'> {
+export function toExplainOutput(plan: Plan): Omit<ExplainOutput, 'url' | 'ignored' | 'clamped' | 'client' | 'session'> {
   return {
     vhost: plan.vhost,
     throttle: plan.throttle,

@@ -21,7 +21,7 @@ const COMMANDS: Record<string, Command> = {
 
 const USAGE = `usage:
   koa-bandwidth check   --conf DIR
-  koa-bandwidth explain --conf DIR --url URL [--host HOST] [--ip IP] [--header 'Name: value']... [--file PATH]
+  koa-bandwidth explain --conf DIR --url URL [--host HOST] [--ip IP] [--header 'Name: value']... [--method M] [--type MIME] [--file PATH]
   koa-bandwidth probe   FILE...
   koa-bandwidth serve   --conf DIR --media DIR [--port 8080] [--host 127.0.0.1] [--redis URL]
 `;

@@ -1,4 +1,6 @@
 import type { Rule } from '../policy/rule';
+import type { ForwardedHeader, TrustedProxies } from '../policy/trusted-proxies';
+import type { SessionKeySpec } from './session-key-spec';
 import type { BandwidthUnit, ThrottleSettings } from '../types';
 
 /**
@@ -17,7 +19,7 @@ export interface VhostOptionsInput {
   unit?: BandwidthUnit | string;
   /** `<Ratio>`: percent. Default 100. */
   ratio?: number | string;
-  /** `<Boost>`: seconds. Default 5. */
+  /** `<Boost>`: seconds (a number, `5s`, `1min 30secs`) or bytes (`512KB`). Default 5. */
   boost?: number | string;
   /** `Param` attributes: query-string names of the three fields. No default. */
   params?: { bandwidth?: string; ratio?: string; boost?: string };
@@ -32,6 +34,20 @@ export interface VhostOptionsInput {
    * sends no CMCD session id (docs/segmented.md). No default: then the client IP.
    */
   viewer?: { param?: string; cookie?: string };
+  /**
+   * `<SessionKey>`: what one session is: `connection`, `ip`, `header:NAME`, `cookie:NAME` or `viewer`.
+   * Default: the `session` option of `bandwidth()`.
+   */
+  sessionKey?: string;
+  /** `<XAccelLimitRate>`: honour an upstream's `X-Accel-Limit-Rate` response header. Default OFF. */
+  xAccelLimitRate?: boolean | string;
+}
+
+/** `<TrustedProxies>` in plain form: the addresses and CIDRs whose forwarding headers are believed. */
+export interface TrustedProxiesInput {
+  addresses: string[];
+  /** `X-Forwarded-For` (default) or `Forwarded` (RFC 7239). */
+  header?: string;
 }
 
 /** One vhost in plain form. `rules` is the text of a throttling.txt, or its lines. */
@@ -49,6 +65,8 @@ export interface ConfigInput {
   vhosts: VhostInput[];
   /** `<Default>`: the vhost for hosts that match nothing. */
   default?: string;
+  /** `<Server><TrustedProxies>`: a list of addresses/CIDRs, or `{ addresses, header }`. Default none: forwarding headers are ignored. */
+  trustedProxies?: string[] | TrustedProxiesInput;
 }
 
 /** A validated vhost: every rate in bytes/s. */
@@ -68,10 +86,20 @@ export interface VhostConfig {
   rules: readonly Rule[];
   /** Where the rules came from, for `explain`. */
   rulesFile: string | null;
+  /** `<SessionKey>`; null = the `session` option decides. */
+  sessionKey?: SessionKeySpec | null;
+  /** Honour `X-Accel-Limit-Rate` from the handlers' response. */
+  xAccelLimitRate?: boolean;
+  /** Some rule reads the response's media type (`MIME[...]`): the plan is resolved again after the handlers. */
+  usesMime?: boolean;
 }
 
 /** A validated configuration, swapped atomically on reload. */
 export interface BandwidthConfig {
   vhosts: readonly VhostConfig[];
   defaultVhost: string | null;
+  /** Whose forwarding headers are believed; null or absent = none (the socket peer is the client). */
+  trustedProxies?: TrustedProxies | null;
 }
+
+export type { ForwardedHeader, SessionKeySpec };

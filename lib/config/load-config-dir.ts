@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, ConfigErrors } from '../errors';
-import type { BandwidthConfig, ConfigInput, VhostInput, VhostOptionsInput } from './config-model';
+import type { BandwidthConfig, ConfigInput, TrustedProxiesInput, VhostInput, VhostOptionsInput } from './config-model';
 import { hostNameProblem } from './host-name';
 import { normalizeConfig, type Where } from './normalize-config';
 import { parseXmlDocument, type XmlElement } from './parse-xml-document';
@@ -135,8 +135,13 @@ function loadOrThrow(readFile: (file: string) => string | null, dir: string, opt
     else {
       noAttrs('server.xml', server, fail);
       for (const child of server.children) {
+        if (child.name === 'TrustedProxies') {
+          if (input.trustedProxies) fail('server.xml', child, 'duplicate <TrustedProxies>');
+          else input.trustedProxies = readTrustedProxies(child, at, fail);
+          continue;
+        }
         if (child.name !== 'VHostDefault') {
-          fail('server.xml', child, `unknown element <${child.name}> in <Server>; expected <VHostDefault>`);
+          fail('server.xml', child, `unknown element <${child.name}> in <Server>; expected <VHostDefault> or <TrustedProxies>`);
           continue;
         }
         noAttrs('server.xml', child, fail);
@@ -189,7 +194,7 @@ function loadOrThrow(readFile: (file: string) => string | null, dir: string, opt
   try {
     config = normalizeConfig(input, {
       geoip: opts.geoip,
-      where: (key) => at.get(key) ?? { file: key.startsWith('defaults') ? 'server.xml' : 'vhosts.xml', path: key },
+      where: (key) => at.get(key) ?? { file: key.startsWith('defaults') || key.startsWith('trustedProxies') ? 'server.xml' : 'vhosts.xml', path: key },
       rulesFile: (i, name) => rulesPath(input.vhosts[i]?.name.trim() || name),
     });
   } catch (e) {
@@ -203,6 +208,30 @@ function loadOrThrow(readFile: (file: string) => string | null, dir: string, opt
     throw new ConfigErrors(errors);
   }
   return { config, files };
+}
+
+/**
+ * `<TrustedProxies Header="X-Forwarded-For"><Proxy>10.0.0.0/8</Proxy>…</TrustedProxies>` in
+ * `<Server>`: one `<Proxy>` per address or CIDR, each error at its own line.
+ */
+function readTrustedProxies(el: XmlElement, at: Map<string, Where>, fail: Fail): TrustedProxiesInput {
+  noAttrs('server.xml', el, fail, ['Header']);
+  const out: TrustedProxiesInput = { addresses: [] };
+  if (el.attrs.Header !== undefined) {
+    out.header = el.attrs.Header;
+    at.set('trustedProxies.header', attrWhere('server.xml', el, 'Header'));
+  }
+  if (el.text !== '') fail('server.xml', el, 'put each address in its own <Proxy> element');
+  for (const p of el.children) {
+    if (p.name !== 'Proxy') {
+      fail('server.xml', p, `unknown element <${p.name}> in <TrustedProxies>; expected <Proxy>`);
+      continue;
+    }
+    noAttrs('server.xml', p, fail);
+    at.set(`trustedProxies.addresses[${out.addresses.length}]`, where('server.xml', p));
+    out.addresses.push(p.text);
+  }
+  return out;
 }
 
 /** `svc/<vhost name>/throttling.txt`, relative to the config directory (docs/config.md). */
@@ -275,6 +304,14 @@ function readOptions(file: string, options: XmlElement, prefix: string, at: Map<
           at.set(`${prefix}.viewer.${key}`, attrWhere(file, el, a));
         }
         break;
+      case 'SessionKey':
+        noAttrs(file, el, fail);
+        text(el, 'sessionKey');
+        break;
+      case 'XAccelLimitRate':
+        noAttrs(file, el, fail);
+        text(el, 'xAccelLimitRate');
+        break;
       case 'BandwidthThrottling':
         noAttrs(file, el, fail);
         for (const bt of el.children) {
@@ -303,7 +340,7 @@ function readOptions(file: string, options: XmlElement, prefix: string, at: Map<
         }
         break;
       default:
-        fail(file, el, `unknown element <${el.name}> in <Options>; expected <TrafficCap>, <BandwidthThrottling>, <CaseSensitive> or <Viewer>`);
+        fail(file, el, `unknown element <${el.name}> in <Options>; expected <TrafficCap>, <BandwidthThrottling>, <CaseSensitive>, <Viewer>, <SessionKey> or <XAccelLimitRate>`);
     }
   }
   return out;

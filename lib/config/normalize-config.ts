@@ -5,6 +5,9 @@ import type { ThrottleSettings } from '../types';
 import type { BandwidthConfig, ConfigInput, VhostConfig, VhostOptionsInput } from './config-model';
 import { hostNameProblem } from './host-name';
 import { isAmount, kbpsToBytes, mbpsToBytes, parseAmount, parseUnit, toBytesPerSecond } from './units';
+import { BOOST_FORMS, parseBoostValue, type BoostValue } from './boost';
+import { parseSessionKeySpec } from './session-key-spec';
+import { compileTrustedProxies, TrustedProxySyntaxError, type ForwardedHeader, type TrustedProxies } from '../policy/trusted-proxies';
 
 /** Where a value was written, for errors. */
 export interface Where {
@@ -28,7 +31,7 @@ export interface NormalizeOptions {
 }
 
 /** Built-in defaults (SPEC §1: "Defaults are as shown"). */
-const BUILTIN: Required<Omit<VhostOptionsInput, 'params' | 'viewer'>> = {
+const BUILTIN: Required<Omit<VhostOptionsInput, 'params' | 'sessionKey' | 'viewer'>> = {
   trafficCap: 0,
   sessionCap: 0,
   bandwidth: 1000,
@@ -38,10 +41,11 @@ const BUILTIN: Required<Omit<VhostOptionsInput, 'params' | 'viewer'>> = {
   throttling: false,
   queryString: false,
   caseSensitive: true,
+  xAccelLimitRate: false,
 };
 
 type Key = keyof VhostOptionsInput;
-const KEYS = Object.keys(BUILTIN).concat('params', 'viewer') as Key[];
+const KEYS = Object.keys(BUILTIN).concat('params', 'viewer', 'sessionKey') as Key[];
 const PARAM_KEYS = ['bandwidth', 'ratio', 'boost'] as const;
 
 /**
@@ -105,7 +109,8 @@ export function normalizeConfig(input: ConfigInput, opts: NormalizeOptions): Ban
         rules = parsed.rules;
       }
     }
-    if (resolved) vhosts.push({ name, aliases, ...resolved, rules, rulesFile: v.rules !== undefined ? file : null });
+    const usesMime = rules.some((r) => r.usesMime === true);
+    if (resolved) vhosts.push({ name, aliases, ...resolved, rules, rulesFile: v.rules !== undefined ? file : null, ...(usesMime ? { usesMime } : {}) });
   });
   let defaultVhost: string | null = null;
   if (input.default !== undefined && input.default !== '') {
@@ -113,11 +118,43 @@ export function normalizeConfig(input: ConfigInput, opts: NormalizeOptions): Ban
     if (!names.has(d)) report(`<Default> names "${d}", which is not a vhost`, where('default'));
     else defaultVhost = d;
   }
+  const trustedProxies = readTrustedProxies(input.trustedProxies, where, report);
   if (errors.length > 0) throw new ConfigErrors(errors);
-  return { vhosts, defaultVhost };
+  return { vhosts, defaultVhost, trustedProxies };
 }
 
-type Resolved = Omit<VhostConfig, 'name' | 'aliases' | 'rules' | 'rulesFile'>;
+/** `trustedProxies`: a list, or `{ addresses, header }`; errors name the entry (`trustedProxies.addresses[2]`). */
+function readTrustedProxies(input: ConfigInput['trustedProxies'], where: (k: string) => Where, report: (m: string, w: Where) => void): TrustedProxies | null {
+  if (input === undefined) return null;
+  const list = Array.isArray(input) ? input : typeof input === 'object' && input !== null ? input.addresses : undefined;
+  if (!Array.isArray(list)) {
+    report('trustedProxies must be a list of addresses/CIDRs or { addresses, header }', where('trustedProxies'));
+    return null;
+  }
+  let header: ForwardedHeader = 'x-forwarded-for';
+  if (!Array.isArray(input)) {
+    for (const k of Object.keys(input)) if (k !== 'addresses' && k !== 'header') report(`unknown option "${k}"; expected addresses or header`, where(`trustedProxies.${k}`));
+    if (input.header !== undefined) {
+      const h = String(input.header).trim().toLowerCase();
+      if (h === 'x-forwarded-for' || h === 'forwarded') header = h;
+      else report(`bad trusted-proxy header ${JSON.stringify(input.header)}; expected X-Forwarded-For or Forwarded`, where('trustedProxies.header'));
+    }
+  }
+  const key = (i: number): string => (Array.isArray(input) ? `trustedProxies[${i}]` : `trustedProxies.addresses[${i}]`);
+  const good: string[] = [];
+  list.forEach((entry, i) => {
+    try {
+      compileTrustedProxies([String(entry)]);
+      good.push(String(entry));
+    } catch (e) {
+      if (e instanceof TrustedProxySyntaxError) report(e.message, where(key(i)));
+      else throw e;
+    }
+  });
+  return compileTrustedProxies(good, header);
+}
+
+type Resolved = Omit<VhostConfig, 'name' | 'aliases' | 'rules' | 'rulesFile' | 'usesMime'>;
 
 function checkKeys(o: object, prefix: string, where: (k: string) => Where, report: (m: string, w: Where) => void): void {
   if (typeof o !== 'object' || o === null) return report('options must be an object', where(prefix));
@@ -146,7 +183,7 @@ function resolveOptions(
   report: (m: string, w: Where) => void,
 ): Resolved | null {
   let ok = true;
-  const pick = <K extends Exclude<Key, 'params' | 'viewer'>>(k: K): { value: unknown; at: Where | null } => {
+  const pick = <K extends Exclude<Key, 'params' | 'sessionKey' | 'viewer'>>(k: K): { value: unknown; at: Where | null } => {
     if (own[k] !== undefined) return { value: own[k], at: where(`${ownPrefix}.${k}`) };
     if (base[k] !== undefined) return { value: base[k], at: where(`${basePrefix}.${k}`) };
     return { value: BUILTIN[k], at: null };
@@ -161,7 +198,7 @@ function resolveOptions(
     }
     return n;
   };
-  const flag = (k: 'throttling' | 'queryString' | 'caseSensitive', what: string): boolean => {
+  const flag = (k: 'throttling' | 'queryString' | 'caseSensitive' | 'xAccelLimitRate', what: string): boolean => {
     const { value, at } = pick(k);
     if (typeof value === 'boolean') return value;
     const t = typeof value === 'string' ? value.trim().toUpperCase() : '';
@@ -181,7 +218,18 @@ function resolveOptions(
   const sessionCap = kbpsToBytes(amount('sessionCap', 'TrafficCap Session'));
   const bandwidth = toBytesPerSecond(amount('bandwidth', 'Bandwidth'), unit ?? 'kbps');
   const ratio = amount('ratio', 'Ratio');
-  const boost = amount('boost', 'Boost');
+  const boost = boostValue(pick('boost'), () => where(`${ownPrefix}.boost`), report);
+  if (boost === null) ok = false;
+  let sessionKey: VhostConfig['sessionKey'] = null;
+  const keyText = own.sessionKey ?? base.sessionKey;
+  if (keyText !== undefined) {
+    const at = own.sessionKey !== undefined ? where(`${ownPrefix}.sessionKey`) : where(`${basePrefix}.sessionKey`);
+    const spec = typeof keyText === 'string' ? parseSessionKeySpec(keyText) : `bad session key ${show(keyText)}; expected a string such as ip or header:NAME`;
+    if (typeof spec === 'string') {
+      ok = false;
+      report(spec, at);
+    } else sessionKey = spec;
+  }
   const params: ThrottleSettings['params'] = {};
   for (const k of PARAM_KEYS) {
     const value = own.params?.[k] ?? base.params?.[k];
@@ -199,6 +247,7 @@ function resolveOptions(
   const throttling = flag('throttling', 'Throttling');
   const queryString = flag('queryString', 'Throttling QueryString');
   const caseSensitive = flag('caseSensitive', 'CaseSensitive');
+  const xAccelLimitRate = flag('xAccelLimitRate', 'XAccelLimitRate');
   const viewer: VhostConfig['viewer'] = {};
   for (const k of ['param', 'cookie'] as const) {
     const value = own.viewer?.[k] ?? base.viewer?.[k];
@@ -210,8 +259,17 @@ function resolveOptions(
       report(`bad Viewer ${k === 'param' ? 'Param' : 'Cookie'} ${show(value)}; expected a name of 1 to 64 token characters (letters, digits, - _ . and the like)`, at);
     } else viewer[k] = value;
   }
-  if (!ok) return null;
-  return { trafficCap, sessionCap, settings: { bandwidth, unit: unit ?? 'kbps', ratio, boost, params }, throttling, queryString, caseSensitive, viewer };
+  if (!ok || boost === null) return null;
+  const settings: ThrottleSettings = 'bytes' in boost ? { bandwidth, unit: unit ?? 'kbps', ratio, boost: 0, boostBytes: boost.bytes, params } : { bandwidth, unit: unit ?? 'kbps', ratio, boost: boost.seconds, params };
+  return { trafficCap, sessionCap, settings, throttling, queryString, caseSensitive, viewer, sessionKey, xAccelLimitRate };
+}
+
+/** `<Boost>`: a number of seconds, a time expression or a byte size. */
+function boostValue(picked: { value: unknown; at: Where | null }, fallback: () => Where, report: (m: string, w: Where) => void): BoostValue | null {
+  const { value, at } = picked;
+  const b = typeof value === 'number' ? (isAmount(value) ? { seconds: value } : null) : typeof value === 'string' ? parseBoostValue(value) : null;
+  if (b === null) report(`bad Boost ${show(value)}; expected ${BOOST_FORMS}`, at ?? fallback());
+  return b;
 }
 
 /** A value as written: strings quoted, numbers (NaN included) as they print. */

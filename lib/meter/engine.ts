@@ -10,7 +10,7 @@ import type { BodySource } from './body-source';
 import { cachedFileSource } from './cached-file-source';
 import { MeteredBody } from './metered-body';
 import { Scheduler } from './scheduler';
-import type { SessionKey, Timers } from './flow';
+import type { FlowLimits, SessionKey, Timers } from './flow';
 
 export interface EngineOptions {
   /** Where each vhost's TrafficCap budget comes from; default `memoryStore()`. */
@@ -62,6 +62,13 @@ export interface Engine {
   cacheStats(): FileCacheStats;
   /** Run one allocation round now (tests with an injected clock). */
   tick(): void;
+  /**
+   * Live retuning of one metered body: new BT rate (null = no BT) and boost budget, and/or
+   * caps. Applied from the next tick; a finished body ignores it.
+   */
+  retune(body: MeteredBody, limits: Partial<FlowLimits>): void;
+  /** Live retuning of a vhost (after a reload): its TrafficCap and Session cap for every body in flight. */
+  retuneVhost(vhost: string, caps: { trafficCap: number; sessionCap: number }): void;
   close(): Promise<void>;
 }
 
@@ -218,6 +225,12 @@ export function createEngine(opts: EngineOptions = {}): Engine {
     },
     tick() {
       scheduler.tick();
+    },
+    retune(body, limits) {
+      scheduler.retune(body.flow, limits);
+    },
+    retuneVhost(vhost, caps) {
+      scheduler.retuneVhost(vhost, caps);
     },
     async close() {
       for (const b of [...bodies]) b.destroy();

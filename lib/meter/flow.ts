@@ -159,11 +159,14 @@ export class Flow {
   /** See nextPhase; applied once, at the flow's first throttled write. */
   readonly phase = nextPhase();
   phased = false;
-  readonly capped: boolean;
-  readonly pace: WritePace;
-  readonly holdMax: number;
-  readonly bt: TokenBucket | null;
-  readonly cursor: ExemptCursor;
+  // The limits below change only through `setLimits` (live retuning).
+  capped: boolean;
+  pace: WritePace;
+  holdMax: number;
+  bt: TokenBucket | null;
+  cursor: ExemptCursor;
+  /** The boost budget the cursor started with, to know how much of it is spent. */
+  boostBytes: number;
   constructor(
     readonly spec: FlowSpec,
     readonly session: Session,
@@ -174,12 +177,10 @@ export class Flow {
     this.pace = this.capped ? SHARED_PACE : SOLO_PACE;
     this.minWrite = this.pace.minWrite;
     this.inFree = spec.rate != null;
-    const limit = Math.min(spec.rate ?? Infinity, spec.sessionCap || Infinity, spec.trafficCap || Infinity);
-    // Enough credit for a few ticks at the tightest limit, so a fast flow is never starved by
-    // the hold bound; at least one chunk so unlimited bytes go out in full chunks.
-    this.holdMax = Number.isFinite(limit) ? Math.max(CHUNK_MAX, Math.ceil((limit * o.tickMs * 4) / 1000)) : CHUNK_MAX;
+    this.holdMax = holdMaxOf(spec, o);
     this.bt = spec.rate == null ? null : new TokenBucket(spec.rate, burstOf(spec.rate, o, this.pace), now);
-    this.cursor = new ExemptCursor(spec.exempt, spec.rate == null ? 0 : spec.boostBytes);
+    this.boostBytes = spec.rate == null ? 0 : spec.boostBytes;
+    this.cursor = new ExemptCursor(spec.exempt, this.boostBytes);
     // The first write goes out after about one tick rather than a whole write period, so a
     // player sees its first bytes at once even without a header or boost.
     this.lastFlush = now;
@@ -203,4 +204,60 @@ export class Flow {
     this.minAge = flushMs - (1 - this.phase) * period;
     this.maxAge = this.phase * period;
   }
+}
+
+/** Enough credit for a few ticks at the tightest limit, so a fast flow is never starved by the hold bound; at least one chunk so unlimited bytes go out in full chunks. */
+function holdMaxOf(spec: Pick<FlowSpec, 'rate' | 'sessionCap' | 'trafficCap'>, o: SchedulerOptions): number {
+  const limit = Math.min(spec.rate ?? Infinity, spec.sessionCap || Infinity, spec.trafficCap || Infinity);
+  return Number.isFinite(limit) ? Math.max(CHUNK_MAX, Math.ceil((limit * o.tickMs * 4) / 1000)) : CHUNK_MAX;
+}
+
+/** The limits of a flow that live retuning may change. Rates in bytes/s; 0 = no cap; rate null = no BT. */
+export interface FlowLimits {
+  rate: number | null;
+  /** The whole boost budget from the body's start, bytes (what is already spent stays spent). */
+  boostBytes: number;
+  sessionCap: number;
+  trafficCap: number;
+}
+
+/**
+ * Give a flow new limits (live retuning, docs/metering.md#live-retuning). Tokens earned at the
+ * old rate up to `now` are kept (up to the new burst); the spent boost stays spent; header
+ * bytes stay exempt. The caller (the scheduler) takes the flow off its wheel or queue first
+ * and serves it again after, since its pace may change.
+ */
+export function setLimits(f: Flow, limits: Partial<FlowLimits>, now: number, o: SchedulerOptions): void {
+  const spec = f.spec;
+  if (limits.sessionCap !== undefined) spec.sessionCap = limits.sessionCap;
+  if (limits.trafficCap !== undefined) spec.trafficCap = limits.trafficCap;
+  f.capped = spec.sessionCap > 0 || spec.trafficCap > 0;
+  f.pace = f.capped ? SHARED_PACE : SOLO_PACE;
+  if (limits.rate !== undefined || limits.boostBytes !== undefined) {
+    const rate = limits.rate !== undefined ? (limits.rate != null && limits.rate > 0 ? limits.rate : null) : spec.rate;
+    const boost = limits.boostBytes ?? f.boostBytes;
+    if (rate === null) {
+      f.bt = null;
+      f.inFree = false;
+    } else if (f.bt) {
+      f.bt.refill(now);
+      f.bt.rate = rate;
+      f.bt.burst = burstOf(rate, o, f.pace);
+      f.bt.tokens = Math.min(f.bt.tokens, f.bt.burst);
+    } else {
+      f.bt = new TokenBucket(rate, burstOf(rate, o, f.pace), now);
+      f.inFree = true;
+    }
+    const spent = f.boostBytes - f.cursor.boostLeft;
+    if (rate !== null && (boost !== f.boostBytes || spec.rate == null)) {
+      // A fresh cursor from the flow's position: header ranges ahead stay exempt, and what is
+      // left of the new boost budget is spent next.
+      f.cursor = new ExemptCursor(spec.exempt.filter((r) => r.end > f.granted), Math.max(0, boost - (spec.rate == null ? f.granted : spent)));
+    }
+    f.boostBytes = boost;
+    spec.rate = rate;
+    spec.boostBytes = boost;
+  } else if (f.bt) f.bt.burst = burstOf(f.bt.rate, o, f.pace);
+  f.holdMax = holdMaxOf(spec, o);
+  if (f.minWrite > f.pace.minWrite) f.minWrite = f.pace.minWrite;
 }

@@ -1,5 +1,5 @@
-import { burstOf, CHUNK_MAX, Flow, Session, SHARED_PACE, Vhost } from './flow';
-import type { FlowSpec, SchedulerOptions } from './flow';
+import { burstOf, CHUNK_MAX, Flow, Session, setLimits, SHARED_PACE, Vhost } from './flow';
+import type { FlowLimits, FlowSpec, SchedulerOptions } from './flow';
 import { TimingWheel } from './timing-wheel';
 import { TokenBucket } from './token-bucket';
 import { topUp } from './top-up';
@@ -173,6 +173,53 @@ export class Scheduler {
     }
     if (s.vhost.waiting.size === 0) this.waitingVhosts.delete(s.vhost);
     if (this.waitingVhosts.size === 0 && this.wheel.size === 0) this.disarm();
+  }
+
+  /**
+   * Live retuning: give a running flow new limits. It leaves the wheel or its vhost's queue,
+   * takes the limits, and is served again, so the change shows from the next tick.
+   */
+  retune(f: Flow, limits: Partial<FlowLimits>): void {
+    if (f.closed) return;
+    const now = this.o.clock();
+    // Its wheel entry goes stale (the wheel skips entries whose slot no longer matches).
+    this.wheel.remove(f);
+    const s = f.session;
+    s.waiting.delete(f);
+    if (s.waiting.size === 0) s.vhost.waiting.delete(s);
+    if (s.vhost.waiting.size === 0) this.waitingVhosts.delete(s.vhost);
+    setLimits(f, limits, now, this.o);
+    if (f.wanting && !f.busy) {
+      f.wanting = false;
+      this.want(f);
+    }
+  }
+
+  /**
+   * Live retuning of a vhost (a reload): its TrafficCap and the Session cap of each of its
+   * sessions, for every flow in flight. A local pool above the new cap's target is trimmed,
+   * so the aggregate falls at once instead of spending the old cap's lease.
+   */
+  retuneVhost(name: string, caps: { trafficCap: number; sessionCap: number }): void {
+    const v = this.vhosts.get(name);
+    if (!v) return;
+    const now = this.o.clock();
+    v.cap = caps.trafficCap;
+    const target = (v.cap * Math.max(2 * this.o.tickMs, 100)) / 1000;
+    if (v.pool > target) v.pool = target;
+    for (const s of v.sessions.values()) {
+      if (s.cap !== caps.sessionCap) {
+        s.cap = caps.sessionCap;
+        if (s.cap <= 0) s.bucket = null;
+        else if (s.bucket) {
+          s.bucket.refill(now);
+          s.bucket.rate = s.cap;
+          s.bucket.burst = burstOf(s.cap, this.o, SHARED_PACE);
+          s.bucket.tokens = Math.min(s.bucket.tokens, s.bucket.burst);
+        } else s.bucket = new TokenBucket(s.cap, burstOf(s.cap, this.o, SHARED_PACE), now);
+      }
+      for (const f of [...s.flows]) this.retune(f, { sessionCap: caps.sessionCap, trafficCap: caps.trafficCap });
+    }
   }
 
   /** One allocation round at the clock's time. Called by the timer; tests may call it directly. */

@@ -13,6 +13,20 @@ export interface ResponseSink {
   openUnmetered(vhost: string, session: string, client: { readonly ip?: string }, plan: Plan | null): UnmeteredResponse;
   /** Sends the record to the event, the channel and the logger. */
   publish(record: ResponseRecord): void;
+  /** The client address records and stats show (after trusted proxies); default `ctx.ip`. */
+  clientIp?(ctx: Context): string;
+}
+
+/** The client of a response, its address read only when a record or a new session needs it. */
+class Client {
+  constructor(
+    private readonly ctx: Context,
+    private readonly sink: ResponseSink,
+  ) {}
+
+  get ip(): string {
+    return this.sink.clientIp ? this.sink.clientIp(this.ctx) : (this.ctx.ip ?? '');
+  }
 }
 
 type WriteFn = (chunk?: unknown, encoding?: unknown, cb?: unknown) => unknown;
@@ -50,7 +64,7 @@ class Watch {
         end: Date.now(),
         vhost: this.vhost,
         session: this.session,
-        ip: ctx.ip ?? '',
+        ip: new Client(ctx, this.sink).ip,
         method: ctx.method,
         url: ctx.url,
         status: ctx.status,
@@ -107,7 +121,7 @@ export function observeResponse(ctx: Context, vhost: string, session: string, pl
   const res = ctx.res as unknown as WatchedResponse & NodeJS.EventEmitter & { closed: boolean; writableFinished: boolean };
   // Two bandwidth() instances on one request: the inner one, which responded first, counts it.
   if (res[WATCH] !== undefined) return;
-  const counter = body ? null : sink.openUnmetered(vhost, session, ctx, plan);
+  const counter = body ? null : sink.openUnmetered(vhost, session, new Client(ctx, sink), plan);
   const w = new Watch(ctx, vhost, session, plan, body, counter, sink);
   res[WATCH] = w;
   if (counter) {

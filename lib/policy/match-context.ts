@@ -44,6 +44,18 @@ export class MatchContext {
     return this.lowerPath;
   }
 
+  protocol(): string {
+    return this.facts.protocol ?? 'http';
+  }
+
+  method(): string {
+    return this.facts.method ?? 'GET';
+  }
+
+  mime(): string {
+    return this.facts.mime ?? '';
+  }
+
   header(name: string): string | undefined {
     const v = this.facts.headers[name];
     if (v === undefined) return undefined;

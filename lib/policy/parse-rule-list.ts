@@ -1,6 +1,8 @@
 import { ConfigError } from '../errors';
 import type { BandwidthSpec, BandwidthUnit } from '../types';
 import { parseAmount, toBytesPerSecond } from '../config/units';
+import { BOOST_FORMS, parseBoostValue } from '../config/boost';
+import { parseDuration } from '../config/duration';
 import { compileCondition, ConditionSyntaxError, type ConditionOptions } from './condition';
 import type { Rule } from './rule';
 
@@ -63,13 +65,15 @@ export function parseRuleLine(raw: string, line: number, opts: RuleListOptions):
   const [cond, bw, ratio, boost] = fields as [Field, Field?, Field?, Field?];
   if (cond.text === '') throw fail('missing condition; expected {condition},{bandwidth},{ratio},{boost}', cond.offset);
   let condition;
+  let usesMime = false;
   try {
-    condition = compileCondition(cond.text, opts);
+    condition = compileCondition(cond.text, { ...opts, onKind: (k) => (usesMime ||= k === 'MIME') });
   } catch (e) {
     if (e instanceof ConditionSyntaxError) throw fail(e.message, cond.offset + e.offset);
     throw e;
   }
   const rule: Rule = { line, text: raw.trim(), condition };
+  if (usesMime) rule.usesMime = true;
   if (bw && bw.text !== '') rule.bandwidth = parseBandwidthField(bw.text, opts.unit, () => fail(`bad bandwidth "${bw.text}"; expected a non-negative number, Nx, x or no`, bw.offset));
   if (ratio && ratio.text !== '') {
     const n = parseAmount(ratio.text);
@@ -77,14 +81,15 @@ export function parseRuleLine(raw: string, line: number, opts: RuleListOptions):
     rule.ratio = n;
   }
   if (boost && boost.text !== '') {
-    const n = parseBoost(boost.text);
-    if (n === null) throw fail(`bad boost "${boost.text}"; expected seconds: 5, 5s, 5sec or 5secs`, boost.offset);
-    rule.boost = n;
+    const b = parseBoostValue(boost.text);
+    if (b === null) throw fail(`bad boost "${boost.text}"; expected ${BOOST_FORMS}`, boost.offset);
+    if ('bytes' in b) rule.boostBytes = b.bytes;
+    else rule.boost = b.seconds;
   }
   return rule;
 }
 
-/** A bandwidth field: number (in `unit`), `Nx`, `x` or `no` (SPEC §2). */
+/** A bandwidth field: number (in `unit`), `Nx`, `x` or `no` (docs/config.md). */
 export function parseBandwidthField(text: string, unit: BandwidthUnit, onError: () => Error): BandwidthSpec {
   const t = text.trim().toLowerCase();
   if (t === 'no') return { kind: 'no' };
@@ -99,8 +104,7 @@ export function parseBandwidthField(text: string, unit: BandwidthUnit, onError: 
   return { kind: 'fixed', bytesPerSecond: toBytesPerSecond(n, unit) };
 }
 
-/** Boost seconds: `5`, `5s`, `5sec`, `5secs` (SPEC §2). */
+/** Boost seconds: `5`, `5s`, `5sec`, `5secs`, and STON's time expressions (`1min 30secs`). */
 export function parseBoost(text: string): number | null {
-  const m = text.trim().match(/^(.*?)\s*(s|sec|secs)?$/i);
-  return m ? parseAmount(m[1] as string) : null;
+  return parseDuration(text);
 }

@@ -1,5 +1,6 @@
 import type { VhostConfig } from '../config/config-model';
 import { toBytesPerSecond } from '../config/units';
+import { parseDuration } from '../config/duration';
 import type { QueryValue, RequestFacts } from '../types';
 
 /** The most a query string may ask for (docs/config.md: values are clamped). */
@@ -57,7 +58,8 @@ export function readQueryValues(query: RequestFacts['query'], vhost: VhostConfig
     const param = vhost.settings.params[field];
     if (raw === undefined || param === undefined) continue;
     const note = (outcome: QueryNote['outcome'], reason: string): number => notes.push({ field, param, raw, outcome, reason });
-    const n = parseQueryNumber(raw);
+    // A boost may carry time units (`10s`, `1min 30secs`), read as strictly as in config.
+    const n = field === 'boost' && typeof raw === 'string' && /[a-z]/i.test(raw) ? parseQueryDuration(raw) : parseQueryNumber(raw);
     if (typeof n === 'string') {
       note('ignored', n);
       continue;
@@ -83,4 +85,11 @@ export function parseQueryNumber(raw: QueryValue): number | string {
   if (!Number.isFinite(n)) return 'not finite';
   if (n <= 0) return 'not above 0';
   return n;
+}
+
+/** A query boost with time units (`10s`, `1min 30secs`), or why it is not one (as for a number: neither form). */
+function parseQueryDuration(raw: string): number | string {
+  const n = parseDuration(raw);
+  if (n === null) return 'not a plain decimal number';
+  return n <= 0 ? 'not above 0' : n;
 }

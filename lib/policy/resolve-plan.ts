@@ -13,6 +13,8 @@ export interface RouteOverride {
   ratio?: number;
   /** Seconds. */
   boost?: number;
+  /** A byte boost, in place of `boost` seconds. */
+  boostBytes?: number;
 }
 
 /** Default query limits: 1 Gbit/s, 1000 %, 600 s. */
@@ -50,21 +52,24 @@ export function resolvePlan(facts: RequestFacts, vhost: VhostConfig, route: Rout
   const s = vhost.settings;
   const spec: BandwidthSpec = q.bandwidth !== undefined ? { kind: 'fixed', bytesPerSecond: q.bandwidth } : (route?.bandwidth ?? rule?.bandwidth ?? { kind: 'fixed', bytesPerSecond: s.bandwidth });
   const ratio = q.ratio ?? route?.ratio ?? rule?.ratio ?? s.ratio;
-  const boostSeconds = q.boost ?? route?.boost ?? rule?.boost ?? s.boost;
+  // The first layer that gives a boost, in seconds or in bytes, gives it.
+  const boost = q.boost !== undefined ? { seconds: q.boost } : (boostOf(route) ?? boostOf(rule) ?? (s.boostBytes !== undefined ? { bytes: s.boostBytes } : { seconds: s.boost }));
   // `x` falls back to <Settings>, `Nx` to N, until the probe supplies the encoding rate (docs/config.md).
   const bandwidth = spec.kind === 'fixed' ? spec.bytesPerSecond : spec.kind === 'dynamic' ? (spec.fallbackBytesPerSecond ?? s.bandwidth) : s.bandwidth;
   // A client may lower its rate, never raise it past limits.bandwidth, whatever it combines.
   // (A limit of 0 only stops the query setting the bandwidth: it must not make the rate 0.)
   const maxRate = (q.bandwidth !== undefined || q.ratio !== undefined) && limits.bandwidth > 0 ? limits.bandwidth : undefined;
   const rate = Math.min((bandwidth * ratio) / 100, maxRate ?? Infinity);
+  const byBytes = 'bytes' in boost;
   return Object.freeze({
     vhost: vhost.name,
     throttle: true,
     rule: rule ? { line: rule.line, text: rule.text } : null,
     bandwidth,
     ratio,
-    boostSeconds,
-    boostBytes: boostSeconds * rate,
+    boostSeconds: byBytes ? (rate > 0 ? boost.bytes / rate : 0) : boost.seconds,
+    boostBytes: byBytes ? boost.bytes : boost.seconds * rate,
+    ...(byBytes ? { boostBy: 'bytes' as const } : {}),
     rate,
     dynamic: spec.kind === 'dynamic',
     sessionCap: vhost.sessionCap,
@@ -81,7 +86,15 @@ export function withEncodingRate(plan: Plan, bitsPerSecond: number | null): Plan
   if (!plan.dynamic || !plan.throttle || bitsPerSecond === null || !Number.isFinite(bitsPerSecond) || bitsPerSecond <= 0) return plan;
   const bandwidth = bitsPerSecond / 8;
   const rate = Math.min((bandwidth * plan.ratio) / 100, plan.maxRate ?? Infinity);
+  if (plan.boostBy === 'bytes') return Object.freeze({ ...plan, bandwidth, rate, boostSeconds: rate > 0 ? plan.boostBytes / rate : 0 });
   return Object.freeze({ ...plan, bandwidth, rate, boostBytes: plan.boostSeconds * rate });
+}
+
+/** A layer's boost (route or rule), if it gives one. */
+function boostOf(layer: { boost?: number; boostBytes?: number } | null | undefined): { seconds: number } | { bytes: number } | undefined {
+  if (!layer) return undefined;
+  if (layer.boostBytes !== undefined) return { bytes: layer.boostBytes };
+  return layer.boost !== undefined ? { seconds: layer.boost } : undefined;
 }
 
 function firstMatch(rules: readonly Rule[], m: MatchContext): Rule | null {

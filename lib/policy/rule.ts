@@ -1,7 +1,7 @@
 import type { BandwidthSpec } from '../types';
 import type { Condition } from './condition';
 
-/** One compiled line of a `throttling.txt` (SPEC §2). Omitted fields are undefined. */
+/** One compiled line of a `throttling.txt` (docs/config.md). Omitted fields are undefined. */
 export interface Rule {
   /** 1-based line in its file. */
   line: number;
@@ -13,4 +13,8 @@ export interface Rule {
   ratio?: number;
   /** Seconds. */
   boost?: number;
+  /** A byte boost (`512KB`), in place of `boost` seconds. */
+  boostBytes?: number;
+  /** The condition reads the response's media type (`MIME[...]`): decided after the handlers. */
+  usesMime?: boolean;
 }

@@ -34,6 +34,21 @@ describe('koa-bandwidth check', () => {
     expect(r.stderr).toMatch(/1 error in /);
   });
 
+  it('points at operators that do not exist, unknown kinds and bad time expressions', async () => {
+    const r = await run(['check', '--conf', path.join(fixtures, 'operators')]);
+    expect(r.code).toBe(1);
+    expect(r.stdout.trim().split('\n').map((l) => l.replace(/(: [^:]*?)(;|:).*/, '$1'))).toEqual([
+      'server.xml:5:5: bad prefix length "/99" in trusted proxy "10.0.0.0/99"',
+      'server.xml:9:7: unknown session key "viewr"',
+      'server.xml:11:19: bad Boost "1min 30"',
+      `${rules}:2:12: "|" is not an operator`,
+      `${rules}:3:12: "OR" is not an operator`,
+      `${rules}:4:18: "AND" is not an operator`,
+      `${rules}:5:2: unknown condition kind "REFERER"`,
+      `${rules}:6:27: bad boost "90 secondz"`,
+    ]);
+  });
+
   it('lists every error, not just the first', async () => {
     const r = await run(['check', '--conf', path.join(fixtures, 'many')]);
     expect(r.code).toBe(1);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { explainCommand } from '../../lib/cli/explain';
@@ -16,7 +16,7 @@ async function explain(args: string[]): Promise<Record<string, unknown>> {
   return JSON.parse(r.stdout);
 }
 
-const KEYS = ['vhost', 'throttle', 'rule', 'bandwidthKbps', 'ratio', 'boostSeconds', 'boostBytes', 'dynamic', 'sessionCapKbps', 'trafficCapMbps', 'url', 'ignored', 'clamped'];
+const KEYS = ['vhost', 'throttle', 'rule', 'bandwidthKbps', 'ratio', 'boostSeconds', 'boostBytes', 'dynamic', 'sessionCapKbps', 'trafficCapMbps', 'url', 'ignored', 'clamped', 'client', 'session'];
 
 describe('koa-bandwidth explain', () => {
   it('prints exactly the SPEC fields', async () => {
@@ -95,7 +95,7 @@ describe('koa-bandwidth explain', () => {
       writeFileSync(path.join(dir, 'server.xml'), '<Server/>');
       writeFileSync(path.join(dir, 'vhosts.xml'), '<Vhosts><Vhost Name="a.test"/></Vhosts>');
       const r = await run(['explain', '--conf', dir, '--url', '/a?x=1', '--host', 'b.test']);
-      expect(JSON.parse(r.stdout)).toEqual({ vhost: null, throttle: false, rule: null, bandwidthKbps: null, ratio: 100, boostSeconds: 0, boostBytes: 0, dynamic: false, sessionCapKbps: 0, trafficCapMbps: 0, url: '/a?x=1', ignored: [], clamped: [] });
+      expect(JSON.parse(r.stdout)).toEqual({ vhost: null, throttle: false, rule: null, bandwidthKbps: null, ratio: 100, boostSeconds: 0, boostBytes: 0, dynamic: false, sessionCapKbps: 0, trafficCapMbps: 0, url: '/a?x=1', ignored: [], clamped: [], client: { ip: '127.0.0.1', source: 'socket', via: null }, session: { key: 'default', id: null } });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -114,6 +114,43 @@ describe('koa-bandwidth explain', () => {
   it('runs from the real bin', () => {
     const r = spawnSync(process.execPath, [path.join(root, 'bin', 'koa-bandwidth.js'), 'explain', '--conf', conf, '--url', 'http://www.winesoft.co.kr/v.mp4?myratio=150&a=1'], { encoding: 'utf8' });
     expect(r.status).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ vhost: 'www.winesoft.co.kr', throttle: true, rule: null, bandwidthKbps: 3000, ratio: 150, boostSeconds: 3, boostBytes: 1_125_000, dynamic: false, sessionCapKbps: 0, trafficCapMbps: 0, url: '/v.mp4?a=1', ignored: [], clamped: [] });
+    expect(JSON.parse(r.stdout)).toEqual({ vhost: 'www.winesoft.co.kr', throttle: true, rule: null, bandwidthKbps: 3000, ratio: 150, boostSeconds: 3, boostBytes: 1_125_000, dynamic: false, sessionCapKbps: 0, trafficCapMbps: 0, url: '/v.mp4?a=1', ignored: [], clamped: [], client: { ip: '127.0.0.1', source: 'socket', via: null }, session: { key: 'default', id: null } });
+  });
+
+  describe('the client address and the session', () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(path.join(os.tmpdir(), 'kbw-explain-'));
+      writeFileSync(path.join(dir, 'server.xml'), '<Server><TrustedProxies><Proxy>10.0.0.0/8</Proxy></TrustedProxies><VHostDefault><Options><SessionKey>ip</SessionKey></Options></VHostDefault></Server>');
+      writeFileSync(path.join(dir, 'vhosts.xml'), '<Vhosts><Vhost Name="a.test"><Options><SessionKey>cookie:sid</SessionKey></Options></Vhost><Vhost Name="b.test"/><Vhost Name="c.test"><Options><SessionKey>viewer</SessionKey><Viewer Param="token"/></Options></Vhost><Default>b.test</Default></Vhosts>');
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const explainIn = async (args: string[]) => JSON.parse((await run(['explain', '--conf', dir, ...(args.includes('--url') ? [] : ['--url', '/a']), ...args])).stdout);
+
+    it.each<[string, string[], Record<string, unknown>]>([
+      ['the peer, when it is not a trusted proxy', ['--ip', '198.51.100.1', '--header', 'X-Forwarded-For: 192.168.1.1'], { client: { ip: '198.51.100.1', source: 'socket', via: null }, session: { key: 'ip', id: 'ip:198.51.100.1' } }],
+      ['the hop a trusted proxy reported, and which proxy', ['--ip', '10.0.0.2', '--header', 'X-Forwarded-For: 203.0.113.7, 10.1.1.1'], { client: { ip: '203.0.113.7', source: 'x-forwarded-for', via: '10.1.1.1' }, session: { key: 'ip', id: 'ip:203.0.113.7' } }],
+      ['a cookie session, hashed', ['--host', 'a.test', '--header', 'Cookie: sid=abc'], { session: { key: 'cookie:sid', id: expect.stringMatching(/^cookie:sid#[\w-]{16}$/) } }],
+      ['a cookie session without the cookie: the connection', ['--host', 'a.test'], { session: { key: 'cookie:sid', id: null } }],
+      ['a viewer session', ['--host', 'c.test', '--url', '/a?token=xyz'], { session: { key: 'viewer', id: 'v:xyz' } }],
+    ])('%s', async (_name, args, want) => {
+      expect(await explainIn(args)).toMatchObject(want);
+    });
+  });
+
+  it('feeds --method and --type to METHOD and MIME rules', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'kbw-explain-'));
+    try {
+      writeFileSync(path.join(dir, 'server.xml'), '<Server/>');
+      writeFileSync(path.join(dir, 'vhosts.xml'), '<Vhosts><Vhost Name="a.test"><Options><BandwidthThrottling><Throttling>ON</Throttling></BandwidthThrottling></Options></Vhost><Default>a.test</Default></Vhosts>');
+      mkdirSync(path.join(dir, 'svc', 'a.test'), { recursive: true });
+      writeFileSync(path.join(dir, 'svc', 'a.test', 'throttling.txt'), '$METHOD[POST], no\n$MIME[video/*], 800\n');
+      const go = async (args: string[]) => JSON.parse((await run(['explain', '--conf', dir, '--url', '/a', ...args])).stdout).rule?.line ?? null;
+      expect(await go(['--method', 'post'])).toBe(1);
+      expect(await go(['--type', 'video/mp4; codecs=avc1'])).toBe(2);
+      expect(await go([])).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -82,7 +82,7 @@ describe('hot reload of the config directory', () => {
       const err = await rejected;
       expect(err).toBeInstanceOf(ConfigErrors);
       expect((err as ConfigErrors).errors.map((e) => e.format())).toEqual([
-        `${path.join('svc', 'www.example.com', 'throttling.txt')}:2:2: unknown condition kind "BOGUS"; expected IP, HEADER or URL`,
+        `${path.join('svc', 'www.example.com', 'throttling.txt')}:2:2: unknown condition kind "BOGUS"; expected IP, HEADER, URL, PROTOCOL, METHOD or MIME`,
       ]);
       expect(logged.some((m) => /previous config stays in force/.test(m))).toBe(true);
       expect((await getJson(port)).body.rate).toBe(100_000);

@@ -76,12 +76,12 @@ describe('loadConfigDir', () => {
   describe('broken fixtures: every error with file:line:col', () => {
     it.each([
       ['malformed-xml', ["vhosts.xml:4:3: malformed XML: Expected closing tag 'Options' (opened in line 3, col 5) instead of closing tag 'Vhost'."]],
-      ['unknown-element', ['vhosts.xml:5:7: unknown element <Turbo> in <Options>; expected <TrafficCap>, <BandwidthThrottling>, <CaseSensitive> or <Viewer>']],
+      ['unknown-element', ['vhosts.xml:5:7: unknown element <Turbo> in <Options>; expected <TrafficCap>, <BandwidthThrottling>, <CaseSensitive>, <Viewer>, <SessionKey> or <XAccelLimitRate>']],
       ['bad-unit', ['vhosts.xml:6:22: unknown unit "gbps"; expected kbps, mbps, bytes, kb or mb']],
       ['negative-cap', ['vhosts.xml:4:7: bad TrafficCap "-5"; expected a non-negative number (at most 1e15)']],
       ['bad-ip', ['svc/www.example.com/throttling.txt:2:5: bad IP "300.1.1.1"; expected an address, a.b.c.X-Y, a CIDR, a dotted mask, an IPv6 address or a country code']],
       ['unbalanced-bracket', ['svc/www.example.com/throttling.txt:1:8: unbalanced "[": expected "]" before the end of the condition']],
-      ['unknown-kind', ['svc/www.example.com/throttling.txt:2:2: unknown condition kind "COOKIE"; expected IP, HEADER or URL']],
+      ['unknown-kind', ['svc/www.example.com/throttling.txt:2:2: unknown condition kind "COOKIE"; expected IP, HEADER, URL, PROTOCOL, METHOD or MIME']],
       ['non-numeric-bandwidth', ['svc/www.example.com/throttling.txt:1:13: bad bandwidth "fast"; expected a non-negative number, Nx, x or no']],
       ['too-many-fields', ['svc/www.example.com/throttling.txt:1:26: too many fields (5); expected {condition},{bandwidth},{ratio},{boost}']],
       [

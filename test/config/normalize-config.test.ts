@@ -34,7 +34,7 @@ describe('normalizeConfig (plain options)', () => {
       }),
     ).toEqual([
       '<options>:0:0: config.defaults.ratio: bad Ratio -1; expected a non-negative number (at most 1e15)',
-      '<options>:0:0: config.vhosts[0].options.turbo: unknown option "turbo"; expected one of trafficCap, sessionCap, bandwidth, unit, ratio, boost, throttling, queryString, caseSensitive, params, viewer',
+      '<options>:0:0: config.vhosts[0].options.turbo: unknown option "turbo"; expected one of trafficCap, sessionCap, bandwidth, unit, ratio, boost, throttling, queryString, caseSensitive, xAccelLimitRate, params, viewer, sessionKey',
       '<options>:0:0: config.vhosts[0].options.unit: unknown unit "gbps"; expected kbps, mbps, bytes, kb or mb',
       '<options>:0:0: config.vhosts[0].options.trafficCap: bad TrafficCap NaN; expected a non-negative number (at most 1e15)',
       'config.vhosts[0].rules:2:14: too many fields (5); expected {condition},{bandwidth},{ratio},{boost}',
@@ -44,7 +44,7 @@ describe('normalizeConfig (plain options)', () => {
   });
 
   it('never mutates its input', () => {
-    const input: ConfigInput = { defaults: { ratio: 50 }, vhosts: [{ name: 'A', aliases: ['B'], options: { boost: '3s' as never }, rules: '*, 1' }] };
+    const input: ConfigInput = { defaults: { ratio: 50 }, vhosts: [{ name: 'A', aliases: ['B'], options: { boost: '3 parsecs' as never }, rules: '*, 1' }] };
     const copy = structuredClone(input);
     expect(() => normalizeConfig(input, { geoip: false })).toThrow(ConfigErrors);
     normalizeConfig({ ...input, vhosts: [{ name: 'A', aliases: ['B'] }] }, { geoip: false });

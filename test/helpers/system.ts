@@ -35,3 +35,18 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * `describe` when this machine answers on a second loopback address (`127.0.0.2` stands for
+ * another host: Linux routes all of 127.0.0.0/8 to lo); otherwise `describe.skip`, with one
+ * loud line saying how to add the alias.
+ */
+export function describeWithLoopback(address: string, name: string, fn: () => void): void {
+  const probe = `require('node:net').createServer().listen(0, ${JSON.stringify(address)}, function () { this.close(); }).on('error', () => process.exit(1))`;
+  if (spawnSync(process.execPath, ['-e', probe]).status === 0) {
+    describe(name, fn);
+    return;
+  }
+  process.stderr.write(`\n*** SKIPPED "${name}": cannot bind ${address}. Add the loopback alias (macOS: sudo ifconfig lo0 alias ${address}) ***\n\n`);
+  describe.skip(name, fn);
+}

@@ -7,6 +7,7 @@ import { fetch, listen, until } from './http-client';
 const config = {
   defaults: { queryString: true, params: { bandwidth: 'bw', ratio: 'r', boost: 'b' }, boost: 0 },
   vhosts: [{ name: 'a.test', options: { throttling: true }, rules: ['$URL[/free/*], no', '$URL[/bt/*], 8000, 50, 1'] }],
+  trustedProxies: ['127.0.0.1', '::1'], // the client names itself with X-Forwarded-For
 };
 
 /** A pino-like logger that keeps what it is given. */

@@ -29,6 +29,7 @@ const token = fc.constantFrom(
   '$', '!', 'IP', 'HEADER', 'URL', 'ip', '[', ']', ',', ', ', ' & ', '&', ':', ' : ', '*', '/', '.', '-', 'x', 'X', 'no', 's', 'sec', 'secs',
   '0', '1', '5', '255', '256', '192.168.1.1', '10.0.0.0/8', '/24', '/255.255.0.0', '1-9', '::1', '2001:db8::/32', 'KR', 'JPN',
   'referer', 'cookie', 'user-agent', '.mp4', ' ', '\t', '#', 'e3', 'NaN', '-1', '1.5', '%', '\u00e9',
+  'PROTOCOL', 'METHOD', 'MIME', 'https', 'GET', '|', '||', ' OR ', ' AND ', 'video/*', 'min', 'mins', 'hour', ' 30secs', 'KB', 'MiB',
 );
 const ruleLine = fc.oneof(fc.array(token, { maxLength: 14 }).map((t) => t.join('')), fc.string({ maxLength: 40 }));
 
@@ -37,6 +38,9 @@ const facts: fc.Arbitrary<RequestFacts> = fc.record({
   path: fc.oneof(fc.constantFrom('/a.mp4', '/vod/x.mp4', '/a.m4a', '/'), fc.string({ maxLength: 30 })),
   headers: fc.dictionary(fc.constantFrom('referer', 'cookie', 'user-agent', 'accept', 'x'), fc.oneof(fc.string({ maxLength: 10 }), fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 }))),
   query: fc.record({ bandwidth: fc.string({ maxLength: 8 }), ratio: fc.string({ maxLength: 8 }), boost: fc.string({ maxLength: 8 }) }, { requiredKeys: [] }),
+  protocol: fc.constantFrom('http', 'https'),
+  method: fc.constantFrom('GET', 'HEAD', 'POST'),
+  mime: fc.oneof(fc.constantFrom('', 'video/mp4', 'audio/mpeg'), fc.string({ maxLength: 12 })),
 });
 
 describe('fuzz', () => {
@@ -62,6 +66,8 @@ describe('fuzz', () => {
     '<Settings>', '</Settings>', '<Bandwidth Unit="mb" Param="p">', '<Bandwidth Unit="zz">', '</Bandwidth>', '<Ratio>', '</Ratio>', '<Boost>', '</Boost>',
     '<Throttling QueryString="ON">', '</Throttling>', '<Default>', '</Default>', 'ON', 'OFF', '1', '-1', '2.5', 'a', '&amp;', '&bogus;', '"', "'", '=', ' ', '\n',
     '<Server>', '</Server>', '<VHostDefault>', '</VHostDefault>', '<CaseSensitive>', '</CaseSensitive>', '<Turbo/>', '<![CDATA[x]]>',
+    '<TrustedProxies>', '<TrustedProxies Header="Forwarded">', '</TrustedProxies>', '<Proxy>', '</Proxy>', '10.0.0.0/8', '::1', '10.0.0.0/99',
+    '<SessionKey>', '</SessionKey>', 'ip', 'cookie:sid', 'header:', '<XAccelLimitRate>', '</XAccelLimitRate>', '1min 30secs', '512KB', '5m',
   );
   const xml = fc.oneof(fc.array(xmlToken, { maxLength: 30 }).map((t) => t.join('')), fc.string({ maxLength: 60 }));
 

@@ -7,7 +7,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { probeFile, ProbeCache } = require('../dist/lib/index.js');
+const { probeFile, ProbeCache } = require('../dist/lib/internals.js');
 const { fileReader } = require('../dist/lib/media/probe-file.js');
 const { probeMedia } = require('../dist/lib/media/probe-media.js');
 

@@ -79,7 +79,7 @@ export function createExampleApp(opts: ExampleAppOptions): ExampleApp {
   // The call page's signalling (public/call.html): the same plans, written into the SDP.
   app.use(callRoutes().routes());
 
-  // Per-route overrides sit between the query string and the rules (SPEC §3).
+  // Per-route overrides sit between the query string and the rules (docs/spec.md §3).
   const files = new Router();
   const from = (prefix: string) => async (ctx: Koa.Context): Promise<void> => {
     await sendMedia(ctx, media, ctx.path.slice(prefix.length));
@@ -89,7 +89,7 @@ export function createExampleApp(opts: ExampleAppOptions): ExampleApp {
   });
   files.get('/api/media/{*file}', route({ bandwidth: 'no' }), from('/api/media/'));
   files.get('/vod/{*file}', route({ bandwidth: 'x' }), from('/vod/'));
-  files.get('/download/{*file}', route({ bandwidth: 400 }), from('/download/'));
+  files.get('/download/{*file}', route({ bandwidth: '400kbps' }), from('/download/'));
   files.get('/{*file}', from('/'));
   app.use(files.routes());
   app.use(files.allowedMethods());

@@ -10,7 +10,7 @@ import { route, webrtcBandwidth } from 'koa-bandwidth';
  * Mount after `bandwidth()`.
  *
  * - `/call/sdp`: the vhost's throttling.txt rules and the query (`?mybandwidth=300`)
- * - `/call/hd/sdp`: route({ bandwidth: 1500 }), a route's plan (the query still wins)
+ * - `/call/hd/sdp`: route({ bandwidth: '1500kbps' }), a route's plan (the query still wins)
  * - `/call/free/sdp`: route({ bandwidth: 'no' }), never limited, whatever the query says
  */
 export function callRoutes(): Router {
@@ -24,7 +24,7 @@ export function callRoutes(): Router {
     ctx.body = { type: body.type, sdp: body.sdp };
   };
   router.post('/call/sdp', webrtcBandwidth(), relay);
-  router.post('/call/hd/sdp', route({ bandwidth: 1500 }), webrtcBandwidth(), relay);
+  router.post('/call/hd/sdp', route({ bandwidth: '1500kbps' }), webrtcBandwidth(), relay);
   router.post('/call/free/sdp', route({ bandwidth: 'no' }), webrtcBandwidth(), relay);
   return router;
 }

@@ -1,4 +1,3 @@
-import type { EventEmitter } from 'node:events';
 import { debuglog } from 'node:util';
 import type { Context, Next } from 'koa';
 import type { BandwidthConfig } from './config/config-model';
@@ -13,8 +12,11 @@ import type { ClientAddress } from './policy/trusted-proxies';
 import { respond } from './respond';
 import { BandwidthState, type BandwidthChange } from './bandwidth-state';
 import type { CapStore, RequestFacts, StatsSnapshot } from './types';
+import type { BandwidthEvents, BandwidthEventEmitter, BandwidthListener } from './events';
 
 const debug = debuglog('koa-bandwidth');
+/** What EventEmitter takes; BandwidthMiddleware's `on`/`off` give it the typed listeners. */
+type Listener = Parameters<BandwidthRuntime['config']['on']>[1];
 
 
 export { BandwidthState } from './bandwidth-state';
@@ -30,8 +32,21 @@ declare module 'koa' {
 /** The middleware returned by `bandwidth()`, with its controls. */
 export interface BandwidthMiddleware {
   (ctx: Context, next: Next): Promise<void>;
-  /** `reload` (BandwidthConfig) and `error` (ConfigErrors of a rejected change). */
-  readonly events: EventEmitter;
+  /**
+   * Typed events: `reload` (the new BandwidthConfig), `error` (ConfigErrors of a rejected
+   * change), `response` (a ResponseRecord per finished response), `warning` (a ConfigWarning).
+   */
+  readonly events: BandwidthEventEmitter;
+  /**
+   * `bw.on(name, listener)` is `bw.events.on(name, listener)`.
+   * @example
+   * ```ts
+   * bw.on('response', (r) => console.log(r.url, r.bytes, r.rateKbps));
+   * ```
+   */
+  on<K extends keyof BandwidthEvents>(event: K, listener: BandwidthListener<K>): BandwidthMiddleware;
+  /** `bw.off(name, listener)` is `bw.events.off(name, listener)`. */
+  off<K extends keyof BandwidthEvents>(event: K, listener: BandwidthListener<K>): BandwidthMiddleware;
   /** Re-read the config now; rejects with ConfigErrors and keeps the old config when invalid. */
   reload(): Promise<BandwidthConfig>;
   /** The config in force. */
@@ -66,8 +81,10 @@ export interface BandwidthMiddleware {
  * @example
  * ```ts
  * const app = new Koa();
+ * app.use(bandwidth({ rate: '2mbps', boost: '5s' }));   // every response, one line
+ * // or rules from config files, reloaded on change:
  * const bw = bandwidth({ conf: './conf' });
- * bw.events.on('error', (err) => console.error(err.message));
+ * bw.on('error', (err) => console.error(err.message));
  * app.use(bw);
  * ```
  * @throws OptionError for bad options, ConfigErrors for a bad config at startup.
@@ -84,7 +101,9 @@ export function bandwidth(opts: BandwidthOptions): BandwidthMiddleware {
   async function bandwidthMiddleware(ctx: Context, next: Next): Promise<void> {
     const vhost = config.table.lookup(requestHost(ctx));
     if (vhost === null) {
-      // Unknown hosts pass through unmetered, counted under one fixed name (docs/observability.md).
+      // Unknown hosts pass through unmetered, counted under one fixed name (docs/spec.md §1).
+      ctx.bandwidth = undefined; // present but empty: route() knows bandwidth() ran
+      runtime.unmatched(ctx);
       try {
         await next();
       } finally {
@@ -114,8 +133,10 @@ export function bandwidth(opts: BandwidthOptions): BandwidthMiddleware {
     if (probing) await probing;
   }
 
-  return Object.defineProperties(bandwidthMiddleware, {
+  const mw = Object.defineProperties(bandwidthMiddleware, {
     events: { value: config, enumerable: true },
+    on: { value: (event: string, listener: Listener) => (config.on(event, listener), mw) },
+    off: { value: (event: string, listener: Listener) => (config.off(event, listener), mw) },
     reload: { value: () => config.reload() },
     close: { value: () => runtime.close() },
     stats: { value: () => runtime.stats() },
@@ -124,6 +145,7 @@ export function bandwidth(opts: BandwidthOptions): BandwidthMiddleware {
     runtime: { value: runtime },
     retune: { value: (sessionId: string, change: BandwidthChange) => runtime.retune(sessionId, change) },
   }) as unknown as BandwidthMiddleware;
+  return mw;
 }
 
 /**

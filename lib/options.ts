@@ -4,12 +4,15 @@ import { OptionError } from './errors';
 import type { GeoIp } from './policy/match-context';
 import { DEFAULT_LIMITS, type QueryLimits } from './policy/resolve-plan';
 import type { CapStore } from './types';
+import { SHORTHAND_KEYS, shorthandConfig, type ShorthandOptions } from './shorthand-config';
+import { readDuration, readPercent, readRate, type AmountResult, type Duration, type Percent, type Rate } from './config/amount';
 
 /**
- * Options of `bandwidth()`. Give `conf` (a config directory) or `config` (the same model as
- * a plain object), not both.
+ * Options of `bandwidth()`. Say what to throttle in one of three ways: the one-line form
+ * (`rate`, `boost`, `sessionCap`, `trafficCap`), `conf` (a config directory) or `config`
+ * (the same model as a plain object).
  */
-export interface BandwidthOptions {
+export interface BandwidthOptions extends ShorthandOptions {
   /** Config directory holding server.xml, vhosts.xml and svc/<vhost>/throttling.txt. */
   conf?: string;
   /** The config as a plain object: `{ defaults, vhosts: [{ name, aliases, options, rules }], default }`. */
@@ -32,11 +35,14 @@ export interface BandwidthOptions {
   store?: CapStore;
   /** Country lookup for `IP[KR]` conditions. */
   geoip?: GeoIp;
-  /** The most a query string may ask for: bandwidth in bytes/s, ratio in %, boost in s. */
-  limits?: Partial<QueryLimits>;
+  /** The most a query string may ask for: bandwidth in bytes/s, ratio in percent, boost in seconds. */
+  limits?: { bandwidth?: Rate; ratio?: Percent; boost?: Duration };
   /** Media headers larger than this are throttled like the rest. Default 16 MiB. */
   maxHeaderBytes?: number;
-  /** A pino-compatible logger. Default: silent. */
+  /**
+   * A pino-compatible logger. Default: none, and config warnings go to Node's
+   * `process.emitWarning` (printed once to stderr) instead.
+   */
   logger?: Logger;
   /** Monotonic milliseconds clock for the meter, for tests. Default `performance.now`. */
   clock?: () => number;
@@ -53,6 +59,8 @@ export interface NormalizedOptions {
   limits: QueryLimits;
   maxHeaderBytes: number;
   logger: Logger;
+  /** Report a likely mistake: to the logger at `warn`, or to `process.emitWarning` without one. */
+  warn: (code: string, message: string) => void;
   clock: () => number;
 }
 
@@ -69,7 +77,17 @@ const noop = (): void => {};
 /** The default: silent. */
 export const silentLogger: Logger = Object.freeze({ debug: noop, info: noop, warn: noop, error: noop });
 
-const KEYS = ['conf', 'config', 'watch', 'session', 'segmented', 'store', 'geoip', 'limits', 'maxHeaderBytes', 'logger', 'clock'];
+const KEYS: readonly string[] = ['conf', 'config', ...SHORTHAND_KEYS, 'watch', 'session', 'segmented', 'store', 'geoip', 'limits', 'maxHeaderBytes', 'logger', 'clock'];
+
+const FORMS = "one of: the one-line form (`{ rate: '2mbps', boost: '5s' }`, or `sessionCap` / `trafficCap`), `conf` (a config directory) or `config` (a plain object)";
+
+/** Node prints each of its warnings; one per distinct message per process is enough. */
+const emitted = new Set<string>();
+function emitOnce(code: string, message: string): void {
+  if (emitted.has(message)) return;
+  emitted.add(message);
+  process.emitWarning(message, { code: `KOA_BANDWIDTH_${code}` });
+}
 
 const isNonNegative = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
@@ -81,7 +99,10 @@ export function normalizeOptions(opts: BandwidthOptions | undefined): Normalized
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new OptionError('options', 'an object', opts);
   for (const k of Object.keys(opts)) if (!KEYS.includes(k)) throw new OptionError(k, `one of the known options (${KEYS.join(', ')})`, (opts as Record<string, unknown>)[k]);
   const { conf, config } = opts;
-  if ((conf === undefined) === (config === undefined)) throw new OptionError('conf', 'a config directory path, or else `config` must be given (exactly one of the two)', conf);
+  const short = shorthandConfig(opts);
+  const forms = [conf !== undefined, config !== undefined, short !== null].filter(Boolean).length;
+  if (forms === 0) throw new OptionError('options', FORMS, opts);
+  if (forms > 1) throw new OptionError(conf !== undefined ? 'conf' : 'config', `given alone: ${FORMS}`, conf ?? config);
   if (conf !== undefined && (typeof conf !== 'string' || conf === '')) throw new OptionError('conf', 'a non-empty directory path', conf);
   if (config !== undefined && (typeof config !== 'object' || config === null || !Array.isArray(config.vhosts))) throw new OptionError('config', 'an object with a `vhosts` array', config);
 
@@ -108,14 +129,23 @@ export function normalizeOptions(opts: BandwidthOptions | undefined): Normalized
   const l = opts.limits ?? {};
   if (typeof l !== 'object' || l === null) throw new OptionError('limits', 'an object { bandwidth?, ratio?, boost? }', l);
   for (const k of Object.keys(l)) if (!['bandwidth', 'ratio', 'boost'].includes(k)) throw new OptionError(`limits.${k}`, 'one of limits.bandwidth, limits.ratio, limits.boost', (l as Record<string, unknown>)[k]);
-  const limits: QueryLimits = {
-    bandwidth: l.bandwidth ?? DEFAULT_LIMITS.bandwidth,
-    ratio: l.ratio ?? DEFAULT_LIMITS.ratio,
-    boost: l.boost ?? DEFAULT_LIMITS.boost,
+  // Numbers in the documented units (bytes/s, percent, seconds), or strings that say theirs.
+  const limit = (k: 'bandwidth' | 'ratio' | 'boost', read: (v: unknown) => AmountResult, expected: string): number => {
+    const v = l[k];
+    if (v === undefined) return DEFAULT_LIMITS[k];
+    if (typeof v === 'string') {
+      const r = read(v);
+      if (!r.ok) throw new OptionError(`limits.${k}`, r.expected, v);
+      return r.value;
+    }
+    if (!isNonNegative(v)) throw new OptionError(`limits.${k}`, expected, v);
+    return v;
   };
-  if (!isNonNegative(limits.bandwidth)) throw new OptionError('limits.bandwidth', 'a finite number of bytes/s ≥ 0', l.bandwidth);
-  if (!isNonNegative(limits.ratio)) throw new OptionError('limits.ratio', 'a finite percentage ≥ 0', l.ratio);
-  if (!isNonNegative(limits.boost)) throw new OptionError('limits.boost', 'a finite number of seconds ≥ 0', l.boost);
+  const limits: QueryLimits = {
+    bandwidth: limit('bandwidth', readRate, 'a finite number of bytes/s ≥ 0'),
+    ratio: limit('ratio', readPercent, 'a finite percentage ≥ 0'),
+    boost: limit('boost', readDuration, 'a finite number of seconds ≥ 0'),
+  };
 
   const maxHeaderBytes = opts.maxHeaderBytes ?? 16 * 1024 * 1024;
   if (!isNonNegative(maxHeaderBytes) || !Number.isInteger(maxHeaderBytes)) throw new OptionError('maxHeaderBytes', 'an integer number of bytes ≥ 0', maxHeaderBytes);
@@ -124,11 +154,12 @@ export function normalizeOptions(opts: BandwidthOptions | undefined): Normalized
   if (typeof logger !== 'object' || logger === null || !['debug', 'info', 'warn', 'error'].every((m) => typeof (logger as unknown as Record<string, unknown>)[m] === 'function')) {
     throw new OptionError('logger', 'a pino-compatible logger with debug, info, warn and error', logger);
   }
+  const warn = logger === silentLogger ? emitOnce : (code: string, message: string): void => logger.warn({ code }, `koa-bandwidth: ${message}`);
   const clock = opts.clock ?? (() => performance.now());
   if (typeof clock !== 'function') throw new OptionError('clock', 'a function returning milliseconds', clock);
 
   return {
-    source: conf !== undefined ? { kind: 'dir', dir: conf } : { kind: 'object', config: config as ConfigInput },
+    source: conf !== undefined ? { kind: 'dir', dir: conf } : { kind: 'object', config: short ?? (config as ConfigInput) },
     watch,
     session,
     segmented,
@@ -137,6 +168,7 @@ export function normalizeOptions(opts: BandwidthOptions | undefined): Normalized
     limits,
     maxHeaderBytes,
     logger,
+    warn,
     clock,
   };
 }

@@ -1,66 +1,98 @@
 import type { Context, Next } from 'koa';
 import { OptionError } from './errors';
-import { parseBandwidthField } from './policy/parse-rule-list';
 import type { RouteOverride } from './policy/resolve-plan';
 import type { BandwidthSpec } from './types';
-import { isAmount, toBytesPerSecond } from './config/units';
+import { readDuration, readPercent, readRate, type Duration, type Percent, type Rate } from './config/amount';
+import { NX_WARN_BELOW } from './config/config-warning';
+
+/**
+ * The bandwidth of a route: a rate (bytes/s, or a string with its unit: `'800kbps'`),
+ * `'x'` (the media's encoding rate, else the vhost's `<Settings>` bandwidth), `` `${N}x` ``
+ * (the media rate, else N bytes/s) or `'no'` (never BT).
+ */
+export type RouteBandwidth = Rate | 'x' | `${number}x` | 'no';
 
 /** Options of `route()`: the route's layer between the query string and the rule list. */
 export interface RouteOptions {
-  /** In the vhost's `<Bandwidth Unit>`: a number, `'x'`, `'<N>x'` or `'no'`. */
-  bandwidth?: number | string;
-  /** Percent ≥ 0. */
-  ratio?: number;
-  /** Seconds ≥ 0. */
-  boost?: number;
+  /** `'800kbps'`, a number of bytes/s, `'x'`, `` `${N}x` `` or `'no'`. */
+  bandwidth?: RouteBandwidth;
+  /** Percent ≥ 0: `120` or `'120%'`. */
+  ratio?: Percent;
+  /** Seconds ≥ 0, or `'5s'`, `'500ms'`. */
+  boost?: Duration;
 }
 
+/** Options of the route() factory itself. */
+export interface RouteFactoryOptions {
+  /** Where the one warning of a route() mounted without bandwidth() goes. Default `process.emitWarning`. */
+  warn?: (code: string, message: string) => void;
+}
+
+const EXPECTED = "a rate (bytes/s, or '800kbps', '2mbps', '64KiB/s'), 'x', '<N>x' (N in bytes/s) or 'no'";
+
 /**
- * A per-route override for @koa/router routes (SPEC §3: `query > route > rules >
- * settings`; a route's `no` disables BT). Mount it after `bandwidth()`. Bandwidths are
- * read in the unit of the request's vhost. Does nothing on hosts that match no vhost.
+ * A per-route override for @koa/router routes (docs/spec.md §3: `query > route > rules >
+ * settings`; a route's `no` disables BT). Mount `bandwidth()` before it: without it the
+ * override cannot apply, and the first request says so once (a process warning). Does
+ * nothing on hosts that match no vhost.
+ *
+ * Unlike rule lists, whose bare numbers are in the vhost's `<Bandwidth Unit>`, a route's
+ * numbers are bytes/s on every vhost, and strings say their unit.
  *
  * @example
  * ```ts
  * router.get('/trailers/:file', route({ bandwidth: 'no' }), serve);
- * router.get('/vod/:file', route({ bandwidth: '500x', ratio: 120 }), serve);
+ * router.get('/vod/:file', route({ bandwidth: 'x', ratio: 120 }), serve);
+ * router.get('/download/:file', route({ bandwidth: '400kbps', boost: '2s' }), serve);
  * ```
  * @throws OptionError
  */
-export function route(opts: RouteOptions): (ctx: Context, next: Next) => Promise<void> {
+export function route(opts: RouteOptions, factory: RouteFactoryOptions = {}): (ctx: Context, next: Next) => Promise<void> {
   if (opts === null || typeof opts !== 'object') throw new OptionError('route', 'an object { bandwidth?, ratio?, boost? }', opts);
   for (const k of Object.keys(opts)) if (!['bandwidth', 'ratio', 'boost'].includes(k)) throw new OptionError(`route.${k}`, 'one of route.bandwidth, route.ratio, route.boost', (opts as Record<string, unknown>)[k]);
-  const { bandwidth, ratio, boost } = opts;
-  // Validate once; the bytes/s value depends on the vhost's unit, so keep a number-in-units form.
-  let spec: ((unit: Parameters<typeof toBytesPerSecond>[1]) => BandwidthSpec) | undefined;
-  if (bandwidth !== undefined) {
-    const bad = (): OptionError => new OptionError('route.bandwidth', "a finite number ≥ 0, 'x', '<N>x' or 'no'", bandwidth);
-    if (typeof bandwidth === 'number') {
-      if (!isAmount(bandwidth)) throw bad();
-      spec = (unit) => ({ kind: 'fixed', bytesPerSecond: toBytesPerSecond(bandwidth, unit) });
-    } else if (typeof bandwidth === 'string') {
-      parseBandwidthField(bandwidth, 'bytes', bad);
-      spec = (unit) => parseBandwidthField(bandwidth, unit, bad);
-    } else throw bad();
+  const override: RouteOverride = {};
+  if (opts.bandwidth !== undefined) override.bandwidth = routeBandwidth(opts.bandwidth);
+  if (opts.ratio !== undefined) {
+    const r = readPercent(opts.ratio);
+    if (!r.ok) throw new OptionError('route.ratio', r.expected, opts.ratio);
+    override.ratio = r.value;
   }
-  if (ratio !== undefined && !isAmount(ratio)) throw new OptionError('route.ratio', 'a finite percentage ≥ 0', ratio);
-  if (boost !== undefined && !isAmount(boost)) throw new OptionError('route.boost', 'a finite number of seconds ≥ 0', boost);
+  if (opts.boost !== undefined) {
+    const r = readDuration(opts.boost);
+    if (!r.ok) throw new OptionError('route.boost', r.expected, opts.boost);
+    override.boost = r.value;
+  }
+  Object.freeze(override);
+  const warn = factory.warn ?? ((code: string, message: string) => process.emitWarning(message, { code: `KOA_BANDWIDTH_${code}` }));
+  let warned = false;
 
-  const byUnit = new Map<string, RouteOverride>();
   return async function bandwidthRoute(ctx: Context, next: Next): Promise<void> {
     const state = ctx.bandwidth;
-    if (state) {
-      const unit = state.vhost.settings.unit;
-      let override = byUnit.get(unit);
-      if (!override) {
-        override = {};
-        if (spec) override.bandwidth = spec(unit);
-        if (ratio !== undefined) override.ratio = ratio;
-        if (boost !== undefined) override.boost = boost;
-        byUnit.set(unit, override);
-      }
-      state.setOverride(override);
+    if (state) state.setOverride(override);
+    else if (!warned && !('bandwidth' in ctx)) {
+      // bandwidth() marks every request it sees, matched or not: this one never met it.
+      warned = true;
+      warn('ROUTE_WITHOUT_BANDWIDTH', `route() on ${ctx.method} ${ctx.path.slice(0, 100)} ran without bandwidth() before it, so its override does nothing; app.use(bandwidth(...)) before the router (this is said once per route)`);
     }
     await next();
   };
+}
+
+/** Validate a route's bandwidth once, to bytes/s. @throws OptionError */
+function routeBandwidth(value: unknown): BandwidthSpec {
+  const bad = (): OptionError => new OptionError('route.bandwidth', EXPECTED, value);
+  if (value === 'no') return { kind: 'no' };
+  if (value === 'x') return { kind: 'dynamic', fallbackBytesPerSecond: null };
+  if (typeof value === 'string' && /x$/i.test(value.trim())) {
+    const r = readRate(Number(value.trim().slice(0, -1)));
+    if (!r.ok || !/^\s*(\d+(\.\d+)?|\.\d+)x\s*$/i.test(value)) throw bad();
+    if (r.value < NX_WARN_BELOW) {
+      const hint = r.value < 10 ? `; did you mean { bandwidth: 'x', ratio: ${Math.round(r.value * 100)} } (${Math.round(r.value * 100)} % of the media rate)?` : '';
+      throw new OptionError('route.bandwidth', `'<N>x' with N in bytes/s of at least ${NX_WARN_BELOW} (10 kbps), the fallback when the media rate is unknown${hint}`, value);
+    }
+    return { kind: 'dynamic', fallbackBytesPerSecond: r.value };
+  }
+  const r = readRate(value);
+  if (!r.ok) throw r.expected.includes('unambiguous') ? new OptionError('route.bandwidth', r.expected, value) : bad();
+  return { kind: 'fixed', bytesPerSecond: r.value };
 }

@@ -20,7 +20,7 @@ import { requestClient } from './request-client';
 import { sessionKey, sessionKeyFor } from './session-key';
 import { readChange, type BandwidthChange, type BandwidthState } from './bandwidth-state';
 
-/** The vhost name that hosts matching no vhost are counted under (issue 7). */
+/** The vhost name that hosts matching no vhost are counted under (docs/observability.md). */
 export const UNMATCHED = '_unmatched';
 
 /**
@@ -37,6 +37,7 @@ export class BandwidthRuntime implements ResponseSink {
   readonly segmented: { index: SegmentIndex; viewers: ViewerTable } | null;
   private readonly ids = new WeakMap<object, string>();
   private nextId = 0;
+  private warnedUnmatched = false;
   /** Metered responses in flight by session id, for `retune()`. */
   private readonly running = new Map<string, Set<BandwidthState>>();
 
@@ -124,6 +125,21 @@ export class BandwidthRuntime implements ResponseSink {
     let id = this.ids.get(key);
     if (id === undefined) this.ids.set(key, (id = `c${++this.nextId}`));
     return id;
+  }
+
+  /**
+   * A request for a host that no vhost matches passed through. On a config of one vhost and
+   * no `<Default>` that is most likely another name of the same server (`127.0.0.1` for
+   * `localhost`): say so, once. The host is the client's, so it is quoted and cut short.
+   */
+  unmatched(ctx: { readonly hostname: string }): void {
+    if (this.warnedUnmatched) return;
+    const { vhosts, defaultVhost } = this.config.table.config;
+    if (vhosts.length !== 1 || defaultVhost !== null) return;
+    this.warnedUnmatched = true;
+    const host = ctx.hostname; // read only now: Koa parses it on each access
+    const name = (vhosts[0] as { name: string }).name;
+    this.options.warn('UNKNOWN_HOST', `a request for host ${JSON.stringify(host.slice(0, 100))} matched no vhost and passed through unmetered; the config has one vhost ("${name}") and no <Default>. Add an alias, or make it the default (<Default>${name}</Default>, or default: '${name}' in \`config\`); this is said once`);
   }
 
   wantsRecords(): boolean {

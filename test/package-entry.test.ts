@@ -24,3 +24,22 @@ describe('the package entry', () => {
     expect(cjs.length).toBeGreaterThan(0);
   });
 });
+
+describe('the entries: public API and internals', () => {
+  const keys = (spec: string): string[] => run(['-e', `console.log(Object.keys(require('${spec}')).sort().join(','))`]).trim().split(',');
+
+  it('exports the public API from the main entry, and no engine internals', () => {
+    const main = keys('koa-bandwidth');
+    expect(main).toEqual(expect.arrayContaining(['ConfigError', 'ConfigErrors', 'ConfigWarning', 'OptionError', 'RESPONSE_CHANNEL', 'UNMATCHED', 'bandwidth', 'connectRedis', 'memoryStore', 'prometheusMetrics', 'redisStore', 'route', 'statsEndpoints']));
+    const internal = ['BandwidthState', 'TokenBucket', 'waterFill', 'createEngine', 'exemptForRange', 'resolvePlan', 'withEncodingRate', 'DEFAULT_LIMITS', 'loadConfigDir', 'normalizeConfig', 'probeFile', 'probeBuffer', 'ProbeCache', 'mediaKind', 'sessionKey', 'RedisStore'];
+    expect(main.filter((k) => internal.includes(k))).toEqual([]);
+  });
+
+  it('keeps the engine internals behind koa-bandwidth/internals, for require() and import', () => {
+    const internals = keys('koa-bandwidth/internals');
+    expect(internals).toEqual(expect.arrayContaining(['TokenBucket', 'waterFill', 'createEngine', 'resolvePlan', 'probeFile', 'loadConfigDir']));
+    expect(keys('koa-bandwidth').filter((k) => internals.includes(k))).toEqual([]);
+    const esm = run(['--input-type=module', '-e', "import * as m from 'koa-bandwidth/internals'; console.log(Object.keys(m).filter(k => k !== 'default').sort().join(','))"]).trim();
+    expect(esm.split(',')).toEqual(internals);
+  });
+});

@@ -78,6 +78,7 @@
       }
       const step = niceStep(max * 1.1, 5);
       const yMax = Math.ceil((max * 1.1) / step) * step;
+      canvas.dataset.yMax = String(yMax); // the axis top, bytes/s, for tests
       const x = (t) => pad.left + ((t - (now - windowMs)) / windowMs) * (w - pad.left - pad.right);
       const y = (v) => pad.top + (1 - v / yMax) * (h - pad.top - pad.bottom);
 

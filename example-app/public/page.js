@@ -39,6 +39,38 @@
   $('audio-file').addEventListener('change', applySettings);
   applySettings();
 
+  // The hint says what to do first; it goes once something plays.
+  ['video', 'audio', 'hls-video'].forEach(function (id) {
+    const player = $(id);
+    if (player) player.addEventListener('play', function () { $('start-hint').hidden = true; });
+  });
+
+  // The file lists are the served directory's own files (GET /api/media), so `serve --media
+  // DIR` shows DIR's media; the options written in the HTML are the bundled samples.
+  const NOTES = { 'sample-faststart.mp4': 'moov first', 'sample-moovlast.mp4': 'moov last', 'sample.m4a': 'rule: no' };
+  function fill(select, names) {
+    if (names.length === 0) return;
+    const current = select.value;
+    select.textContent = '';
+    names.forEach(function (name) {
+      const option = document.createElement('option');
+      option.value = name;
+      option.textContent = NOTES[name] ? name + ' (' + NOTES[name] + ')' : name;
+      select.appendChild(option);
+    });
+    if (names.indexOf(current) >= 0) select.value = current;
+  }
+  fetch('/api/media')
+    .then(function (res) { return res.ok ? res.json() : []; })
+    .then(function (files) {
+      const names = files.map(function (f) { return f.name; });
+      fill($('video-file'), names.filter(function (n) { return /\.(mp4|m4v|webm)$/i.test(n); }));
+      fill($('audio-file'), names.filter(function (n) { return /\.(mp3|m4a|aac|ogg|opus|wav)$/i.test(n); }));
+      document.body.dataset.mediaListed = String(names.length);
+      applySettings();
+    })
+    .catch(function () { /* keep the bundled samples' names */ });
+
   // ---- live stats ---------------------------------------------------------------------
 
   let latest = null;
@@ -85,8 +117,18 @@
     return li;
   }
 
+  // The vhost this page is served from: by name, else the smallest cap (before any traffic
+  // the chart's axis starts at this vhost's cap, not at an empty 0-8 kbps).
+  function pageVhost(vhosts) {
+    const named = vhosts.find(function (vh) { return vh.name === window.location.hostname; });
+    if (named) return named.name;
+    const capped = vhosts.filter(function (vh) { return vh.cap > 0 && vh.name !== '_unmatched'; }).sort(function (a, b) { return a.cap - b.cap; });
+    return capped.length ? capped[0].name : null;
+  }
+
   function render(snapshot) {
     const legend = $('legend');
+    const home = pageVhost(snapshot.vhosts);
     const rows = $('sessions').tBodies[0];
     legend.textContent = '';
     rows.textContent = '';
@@ -95,9 +137,9 @@
       if (vh.name === '_unmatched' && vh.bytesSent === 0) return;
       const key = 'vhost:' + vh.name;
       const rate = smoothed(key, snapshot.time, vh.bytesSent, vh.rate);
-      // Chart only the vhosts that have served something, so an idle vhost's cap does not
-      // squash the scale; the legend lists them all.
-      if (vh.bytesSent > 0) chart.push(key, snapshot.time, rate, { cap: vh.cap, label: vh.name, width: 3 });
+      // Chart the page's vhost from the start, and the others once they have served
+      // something, so an idle vhost's cap does not squash the scale; the legend lists them all.
+      if (vh.bytesSent > 0 || vh.name === home) chart.push(key, snapshot.time, rate, { cap: vh.cap, label: vh.name, width: 3 });
       legend.appendChild(legendItem(key, `${vh.name} total (${vh.activeSessions} session${vh.activeSessions === 1 ? '' : 's'})`, rate, vh.cap, 'vhost'));
     });
     snapshot.sessions.forEach(function (s) {

@@ -1,3 +1,5 @@
+import { statSync, type Stats } from 'node:fs';
+
 /** A command's parsed flags: repeated flags keep every value, in order. */
 export type Flags = Map<string, string[]>;
 
@@ -45,4 +47,19 @@ export function single(flags: Flags, name: string, required = false): string | u
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+}
+
+/**
+ * A directory a flag names: a UsageError (exit 2) when it does not exist or is not a
+ * directory, so a typo is reported as such rather than as a missing file inside it.
+ */
+export function existingDir(flag: string, dir: string): string {
+  let stat: Stats;
+  try {
+    stat = statSync(dir);
+  } catch {
+    throw new UsageError(`--${flag} ${dir}: no such directory`);
+  }
+  if (!stat.isDirectory()) throw new UsageError(`--${flag} ${dir}: not a directory`);
+  return dir;
 }

@@ -11,7 +11,8 @@ import { segmentPlan } from '../segmented/segment-plan';
 import { viewerKey } from '../segmented/viewer-key';
 import type { Plan } from '../types';
 import fs from 'node:fs/promises';
-import { parseFlags, single, UsageError } from './args';
+import { isIP } from 'node:net';
+import { existingDir, parseFlags, single, UsageError } from './args';
 import type { CliIo } from './args';
 
 /** Reads a media file's encoding rate (bits/s) for `--file`; the real one is the media probe. */
@@ -75,7 +76,9 @@ export interface ExplainQueryNote {
  */
 export async function explainCommand(argv: readonly string[], io: CliIo, deps: { probe?: ExplainProbe } = {}): Promise<number> {
   const flags = parseFlags(argv, ['conf', 'url', 'host', 'ip', 'header', 'file', 'method', 'type']);
-  const dir = single(flags, 'conf', true);
+  const dir = existingDir('conf', single(flags, 'conf', true));
+  const ipFlag = single(flags, 'ip');
+  if (ipFlag !== undefined && isIP(ipFlag) === 0) throw new UsageError(`--ip "${ipFlag}" is not an IPv4 or IPv6 address`);
   const rawUrl = single(flags, 'url', true);
   const file = single(flags, 'file');
   let url: URL;

@@ -1,8 +1,10 @@
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import { mediaKind } from '../media/media-kind';
 import type { CliIo } from './args';
 import { probeFile } from '../media/probe-file';
 
-/** One line of `koa-bandwidth probe` output (SPEC §7). */
+/** One line of `koa-bandwidth probe` output (docs/spec.md §7). */
 export interface ProbeLine {
   file: string;
   container: 'mp4' | 'mp3' | null;
@@ -15,10 +17,10 @@ export interface ProbeLine {
 const USAGE = 'usage: koa-bandwidth probe FILE...\n';
 
 /**
- * `koa-bandwidth probe FILE...`: one JSON object per line for each file, in order (SPEC §7).
+ * `koa-bandwidth probe FILE...`: one JSON object per line for each file, in order (docs/spec.md §7).
  * The container comes from the extension when it names one (as the middleware does), else
  * from the content. A file that cannot be opened gets an error line on stderr and exit code
- * 1; the other files are still printed.
+ * 1; the other files are still printed. A directory is bad usage: exit 2 before any output.
  *
  * @example
  * ```ts
@@ -31,6 +33,12 @@ export async function probeCommand(argv: readonly string[], io: CliIo): Promise<
   if (files.length === 0 || files.some((f) => f === '-h' || f === '--help')) {
     io.stderr(USAGE);
     return files.length === 0 ? 2 : 0;
+  }
+  // Bad usage, not a bad file: a directory has no container to report.
+  const dir = files.find(isDirectory);
+  if (dir !== undefined) {
+    io.stderr(`koa-bandwidth probe: ${dir}: is a directory; give media files (e.g. ${path.join(dir, '*.mp4')})\n${USAGE}`);
+    return 2;
   }
   let code = 0;
   for (const file of files) {
@@ -50,6 +58,14 @@ export async function probeCommand(argv: readonly string[], io: CliIo): Promise<
     }
   }
   return code;
+}
+
+function isDirectory(file: string): boolean {
+  try {
+    return statSync(file).isDirectory();
+  } catch {
+    return false; // a missing file is reported by the probe, with the others still printed
+  }
 }
 
 function round3(x: number): number {

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ExampleServer, ExampleServerOptions } from '../../example-app/server';
 import { connectRedis } from '../store/redis-client';
@@ -16,7 +17,7 @@ export interface ServeIo {
 const USAGE = 'usage: koa-bandwidth serve --conf DIR --media DIR [--port 8080] [--host 127.0.0.1] [--redis URL]\n';
 
 /**
- * `koa-bandwidth serve`: run the bundled example media server (SPEC §7) until SIGINT or
+ * `koa-bandwidth serve`: run the bundled example media server (docs/spec.md §7) until SIGINT or
  * SIGTERM. The flags are a contract other tools rely on.
  *
  * @returns the exit code: 0 after a clean shutdown, 1 when the server cannot start (bad
@@ -55,12 +56,26 @@ export async function serveCommand(argv: readonly string[], streams: ServeIo): P
     io.stderr(`koa-bandwidth serve: --conf and --media are required\n${USAGE}`);
     return 2;
   }
+  for (const flag of ['conf', 'media'] as const) {
+    const problem = dirProblem(values[flag] as string);
+    if (problem) {
+      io.stderr(`koa-bandwidth serve: --${flag} ${values[flag]}: ${problem}\n${USAGE}`);
+      return 2;
+    }
+  }
   const port = values.port === undefined ? 8080 : Number(values.port);
   if (!/^\d+$/.test(values.port ?? '8080') || port > 65535) {
     io.stderr(`koa-bandwidth serve: --port must be an integer from 0 to 65535, got ${JSON.stringify(values.port)}\n`);
     return 2;
   }
 
+  // koa, @koa/router and koa-send are optional peers of the package: the middleware needs
+  // none of them but Koa, and an app brings its own. Name exactly what is missing.
+  const missing = ['koa', '@koa/router', 'koa-send'].filter((name) => !resolvable(name));
+  if (missing.length > 0) {
+    io.stderr(`koa-bandwidth serve: the example server needs ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not installed. Run:\n  npm install ${missing.join(' ')}\n`);
+    return 1;
+  }
   let start: (opts: ExampleServerOptions) => Promise<ExampleServer>;
   try {
     // Loaded here, not at the top, so that `check`, `explain` and `probe` never load Koa
@@ -75,7 +90,7 @@ export async function serveCommand(argv: readonly string[], streams: ServeIo): P
     return 1;
   }
 
-  // --redis: one TrafficCap for every `serve` process on this Redis (SPEC §6). The client runs
+  // --redis: one TrafficCap for every `serve` process on this Redis (docs/spec.md §6). The client runs
   // with its offline queue off, so an outage fails calls fast and the store's fallback takes over.
   let redis: { store: RedisStore; close(): Promise<void> } | null = null;
   if (values.redis !== undefined) {
@@ -125,6 +140,25 @@ export async function serveCommand(argv: readonly string[], streams: ServeIo): P
   await server.close();
   await redis?.close();
   return 0;
+}
+
+/** Why `dir` cannot be used as a directory, or null when it can. */
+function dirProblem(dir: string): string | null {
+  try {
+    return statSync(dir).isDirectory() ? null : 'not a directory';
+  } catch {
+    return 'no such directory';
+  }
+}
+
+/** Whether `name` can be loaded from here (the package's own place, as the example server loads it). */
+function resolvable(name: string): boolean {
+  try {
+    require.resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function writer(out: Out): (text: string) => void {

@@ -1,29 +1,37 @@
 import type { Rule } from '../policy/rule';
+import type { ConfigWarning } from './config-warning';
+import type { DurationString, Percent, RateString } from './amount';
 import type { ForwardedHeader, TrustedProxies } from '../policy/trusted-proxies';
 import type { SessionKeySpec } from './session-key-spec';
 import type { BandwidthUnit, ThrottleSettings } from '../types';
 
 /**
  * One vhost's `<Options>` in plain form: the `config` option of `bandwidth()` and the
- * XML loader both produce this, and one normaliser validates it (SPEC §1). Values may be
- * strings as written in XML (`"1000"`, `"ON"`) or typed (`1000`, `true`).
+ * XML loader both produce this, and one normaliser validates it (docs/spec.md §1).
+ *
+ * Amounts are best written as strings with their unit (`'50mbps'`, `'800kbps'`, `'5s'`,
+ * `'120%'`). A bare number (or numeric string, as XML has it) keeps the config files' unit
+ * for that field, noted on each.
  */
 export interface VhostOptionsInput {
-  /** `<TrafficCap>`: vhost cap in Mbps; 0 = none. Default 0. */
-  trafficCap?: number | string;
-  /** `<TrafficCap Session>`: per-session cap in Kbps; 0 = none. Default 0. */
-  sessionCap?: number | string;
-  /** `<Bandwidth>`: default bandwidth in `unit`. Default 1000. */
-  bandwidth?: number | string;
-  /** `<Bandwidth Unit>`. Default `kbps`. */
-  unit?: BandwidthUnit | string;
+  /** `<TrafficCap>`: vhost cap; a bare number is Mbps; 0 = none. Default 0. */
+  trafficCap?: number | RateString | (string & {});
+  /** `<TrafficCap Session>`: per-session cap; a bare number is Kbps; 0 = none. Default 0. */
+  sessionCap?: number | RateString | (string & {});
+  /** `<Bandwidth>`: default bandwidth; a bare number is in `unit`. Default 1000. */
+  bandwidth?: number | RateString | (string & {});
+  /** `<Bandwidth Unit>`: the unit of bare numbers in `bandwidth` and in rules. Default `kbps`. */
+  unit?: BandwidthUnit | (string & {});
   /** `<Ratio>`: percent. Default 100. */
-  ratio?: number | string;
-  /** `<Boost>`: seconds (a number, `5s`, `1min 30secs`) or bytes (`512KB`). Default 5. */
-  boost?: number | string;
+  ratio?: Percent | (string & {});
+  /** `<Boost>`: seconds (a bare number, `'5s'`, `'1min 30secs'`) or bytes (`'512KB'`). Default 5. */
+  boost?: number | DurationString | (string & {});
   /** `Param` attributes: query-string names of the three fields. No default. */
   params?: { bandwidth?: string; ratio?: string; boost?: string };
-  /** `<Throttling>`: ON/OFF. Default OFF. */
+  /**
+   * `<Throttling>`: ON/OFF. Default: ON for a vhost given rules in the `config` option; OFF
+   * in the config files (a vhost with rules and no `<Throttling>` gets a warning).
+   */
   throttling?: boolean | string;
   /** `<Throttling QueryString>`: ON/OFF. Default OFF. */
   queryString?: boolean | string;
@@ -98,6 +106,8 @@ export interface VhostConfig {
 export interface BandwidthConfig {
   vhosts: readonly VhostConfig[];
   defaultVhost: string | null;
+  /** What is valid but likely a mistake; reported once at startup and by `check`. */
+  warnings?: readonly ConfigWarning[];
   /** Whose forwarding headers are believed; null or absent = none (the socket peer is the client). */
   trustedProxies?: TrustedProxies | null;
 }

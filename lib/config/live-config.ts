@@ -6,6 +6,7 @@ import { ConfigWatcher } from './config-watcher';
 import { readConfigDir } from './load-config-dir';
 import { normalizeConfig } from './normalize-config';
 import { VhostTable } from './vhost-table';
+import type { ConfigWarning } from './config-warning';
 
 /**
  * The config in force, swapped atomically on reload (docs/config.md, "Reloading is conservative"). Requests
@@ -14,17 +15,22 @@ import { VhostTable } from './vhost-table';
  * from is now missing, unreadable or empty is rejected, and the old config stays.
  *
  * Events: `reload` (the new BandwidthConfig), `error` (ConfigErrors of a rejected change;
- * emitted only when someone listens, and always logged).
+ * emitted only when someone listens, and always logged), `warning` (a ConfigWarning, once),
+ * and `response` (a ResponseRecord, emitted by the runtime). Typed as BandwidthEvents.
  */
 export class LiveConfig extends EventEmitter {
   table: VhostTable;
   private watcher: ConfigWatcher | null = null;
   /** The files the config in force came from (a config directory only). */
   private files: ReadonlyMap<string, boolean> | undefined = undefined;
+  /** Warnings already reported, so a reload repeats none. */
+  private readonly warned = new Set<string>();
 
   constructor(private readonly options: NormalizedOptions) {
     super();
-    this.table = new VhostTable(this.load());
+    const config = this.load();
+    this.table = new VhostTable(config);
+    this.warn(config.warnings ?? []);
     if (options.watch && options.source.kind === 'dir') {
       this.watcher = new ConfigWatcher(
         options.source.dir,
@@ -43,6 +49,7 @@ export class LiveConfig extends EventEmitter {
     try {
       const config = this.load();
       this.table = new VhostTable(config);
+      this.warn(config.warnings ?? []);
       this.options.logger.info({ vhosts: config.vhosts.length }, 'koa-bandwidth: config reloaded');
       this.emit('reload', config);
       return Promise.resolve(config);
@@ -58,6 +65,17 @@ export class LiveConfig extends EventEmitter {
     this.watcher = null;
   }
 
+  /** Report each warning once per instance: to `warning` listeners, and to the logger or Node's warnings. */
+  warn(warnings: readonly ConfigWarning[]): void {
+    for (const w of warnings) {
+      const text = w.format();
+      if (this.warned.has(text)) continue;
+      this.warned.add(text);
+      this.options.warn(w.code, text);
+      this.emit('warning', w);
+    }
+  }
+
   /** @throws ConfigErrors, and nothing else. */
   private load(): BandwidthConfig {
     const src = this.options.source;
@@ -68,7 +86,7 @@ export class LiveConfig extends EventEmitter {
       return loaded.config;
     }
     try {
-      return normalizeConfig(src.config, { geoip });
+      return normalizeConfig(src.config, { geoip, throttlingDefault: 'rules' });
     } catch (e) {
       if (e instanceof ConfigErrors) throw e;
       throw new ConfigErrors([new ConfigError(`cannot load the config: ${e instanceof Error ? e.message : String(e)}`, { file: '<options>', line: 0, column: 0 })]);

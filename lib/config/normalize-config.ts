@@ -5,6 +5,8 @@ import type { ThrottleSettings } from '../types';
 import type { BandwidthConfig, ConfigInput, VhostConfig, VhostOptionsInput } from './config-model';
 import { hostNameProblem } from './host-name';
 import { isAmount, kbpsToBytes, mbpsToBytes, parseAmount, parseUnit, toBytesPerSecond } from './units';
+import { hasUnit, readDuration, readPercent, readRate, type AmountResult } from './amount';
+import { ConfigWarning } from './config-warning';
 import { BOOST_FORMS, parseBoostValue, type BoostValue } from './boost';
 import { parseSessionKeySpec } from './session-key-spec';
 import { compileTrustedProxies, TrustedProxySyntaxError, type ForwardedHeader, type TrustedProxies } from '../policy/trusted-proxies';
@@ -28,9 +30,15 @@ export interface NormalizeOptions {
   where?: (key: string) => Where;
   /** The file name of a vhost's rule list in errors. */
   rulesFile?: (index: number, name: string) => string;
+  /**
+   * What `throttling` is when nothing sets it. `'rules'` (the `config` option): on for a
+   * vhost that has rules, since rules are given to be applied. `'off'` (the config files):
+   * off, as the files' format says, with a THROTTLING_OFF warning for a vhost with rules.
+   */
+  throttlingDefault?: 'rules' | 'off';
 }
 
-/** Built-in defaults (SPEC §1: "Defaults are as shown"). */
+/** Built-in defaults (docs/spec.md §1: "Defaults are as shown"). */
 const BUILTIN: Required<Omit<VhostOptionsInput, 'params' | 'sessionKey' | 'viewer'>> = {
   trafficCap: 0,
   sessionCap: 0,
@@ -49,7 +57,7 @@ const KEYS = Object.keys(BUILTIN).concat('params', 'viewer', 'sessionKey') as Ke
 const PARAM_KEYS = ['bandwidth', 'ratio', 'boost'] as const;
 
 /**
- * The one normalisation step for both ways in (SPEC §1): inherit VHostDefault key by key
+ * The one normalisation step for both ways in (docs/spec.md §1): inherit VHostDefault key by key
  * (the XML loader maps each element and attribute to its own key, so inheritance is
  * element by element and attribute by attribute), validate, convert to bytes/s, compile
  * rules. Collects every problem.
@@ -58,6 +66,7 @@ const PARAM_KEYS = ['bandwidth', 'ratio', 'boost'] as const;
 export function normalizeConfig(input: ConfigInput, opts: NormalizeOptions): BandwidthConfig {
   const where = opts.where ?? ((key: string): Where => ({ file: '<options>', path: `config.${key}` }));
   const errors: ConfigError[] = [];
+  const warnings: ConfigWarning[] = [];
   const seen = new Set<string>();
   const report = (message: string, w: Where): void => {
     const e = new ConfigError(message, w);
@@ -96,7 +105,8 @@ export function normalizeConfig(input: ConfigInput, opts: NormalizeOptions): Ban
       aliases.push(alias);
     }
     checkKeys(v.options ?? {}, `${prefix}.options`, where, report);
-    const resolved = resolveOptions(defaults, v.options ?? {}, 'defaults', `${prefix}.options`, where, report);
+    const hasRules = v.rules !== undefined && (Array.isArray(v.rules) ? v.rules : String(v.rules).split(/\r?\n/)).some((l) => String(l).trim() !== '' && !String(l).trim().startsWith('#'));
+    const resolved = resolveOptions(defaults, v.options ?? {}, 'defaults', `${prefix}.options`, where, report, hasRules && opts.throttlingDefault === 'rules');
     const file = opts.rulesFile ? opts.rulesFile(i, name) : `config.${prefix}.rules`;
     let rules: Rule[] = [];
     if (v.rules !== undefined) {
@@ -106,11 +116,18 @@ export function normalizeConfig(input: ConfigInput, opts: NormalizeOptions): Ban
         const parsed = parseRuleList(text, { file, unit: resolved?.settings.unit ?? 'kbps', caseInsensitive: !(resolved?.caseSensitive ?? true), geoip: opts.geoip });
         // Rules are checked even when the options are bad, so `check` lists every error.
         for (const e of parsed.errors) report(e.message, { file: e.file, line: e.line, column: e.column });
+        warnings.push(...parsed.warnings);
         rules = parsed.rules;
       }
     }
+    if (resolved && !resolved.throttling && !resolved.throttlingSet && rules.length > 0) {
+      warnings.push(new ConfigWarning('THROTTLING_OFF', `vhost "${name}" has ${rules.length} rule${rules.length === 1 ? '' : 's'}, but <Throttling> is OFF by default, so none of them applies; write <Throttling>ON</Throttling> (or OFF, to say so)`, { file }));
+    }
     const usesMime = rules.some((r) => r.usesMime === true);
-    if (resolved) vhosts.push({ name, aliases, ...resolved, rules, rulesFile: v.rules !== undefined ? file : null, ...(usesMime ? { usesMime } : {}) });
+    if (resolved) {
+      const { throttlingSet: _set, ...rest } = resolved;
+      vhosts.push({ name, aliases, ...rest, rules, rulesFile: v.rules !== undefined ? file : null, ...(usesMime ? { usesMime } : {}) });
+    }
   });
   let defaultVhost: string | null = null;
   if (input.default !== undefined && input.default !== '') {
@@ -120,7 +137,12 @@ export function normalizeConfig(input: ConfigInput, opts: NormalizeOptions): Ban
   }
   const trustedProxies = readTrustedProxies(input.trustedProxies, where, report);
   if (errors.length > 0) throw new ConfigErrors(errors);
-  return { vhosts, defaultVhost, trustedProxies };
+  if (vhosts.length === 1 && defaultVhost === null) {
+    const only = vhosts[0] as VhostConfig;
+    const other = only.name === 'localhost' ? '127.0.0.1' : 'an address or another name of this server';
+    warnings.push(new ConfigWarning('ONE_VHOST_NO_DEFAULT', `one vhost ("${only.name}") and no <Default>: requests for any other host (${other}) pass through unmetered; add an alias, or make it the default (<Default>${only.name}</Default>, or default: '${only.name}' in \`config\`)`, where('default')));
+  }
+  return { vhosts, defaultVhost, trustedProxies, warnings };
 }
 
 /** `trustedProxies`: a list, or `{ addresses, header }`; errors name the entry (`trustedProxies.addresses[2]`). */
@@ -154,7 +176,7 @@ function readTrustedProxies(input: ConfigInput['trustedProxies'], where: (k: str
   return compileTrustedProxies(good, header);
 }
 
-type Resolved = Omit<VhostConfig, 'name' | 'aliases' | 'rules' | 'rulesFile' | 'usesMime'>;
+type Resolved = Omit<VhostConfig, 'name' | 'aliases' | 'rules' | 'rulesFile' | 'usesMime'> & { throttlingSet: boolean };
 
 function checkKeys(o: object, prefix: string, where: (k: string) => Where, report: (m: string, w: Where) => void): void {
   if (typeof o !== 'object' || o === null) return report('options must be an object', where(prefix));
@@ -181,6 +203,7 @@ function resolveOptions(
   ownPrefix: string,
   where: (k: string) => Where,
   report: (m: string, w: Where) => void,
+  throttlingByDefault = false,
 ): Resolved | null {
   let ok = true;
   const pick = <K extends Exclude<Key, 'params' | 'sessionKey' | 'viewer'>>(k: K): { value: unknown; at: Where | null } => {
@@ -188,12 +211,23 @@ function resolveOptions(
     if (base[k] !== undefined) return { value: base[k], at: where(`${basePrefix}.${k}`) };
     return { value: BUILTIN[k], at: null };
   };
-  const amount = (k: 'trafficCap' | 'sessionCap' | 'bandwidth' | 'ratio' | 'boost', what: string): number => {
+  // A bare number is in the field's file unit; a string with a unit says its own
+  // (docs/config.md, "Amounts in JavaScript"), and `toBase` is then not applied.
+  const amount = (k: 'trafficCap' | 'sessionCap' | 'bandwidth' | 'ratio' | 'boost', what: string, toBase: (n: number) => number): number => {
     const { value, at } = pick(k);
-    const n = typeof value === 'number' ? (isAmount(value) ? value : null) : typeof value === 'string' ? parseAmount(value) : null;
+    let n: number | null;
+    let expected = 'a non-negative number (at most 1e15)';
+    if (typeof value === 'string' && hasUnit(value)) {
+      const read = UNIT_READERS[k](value);
+      n = read.ok ? read.value : null;
+      if (!read.ok) expected = read.expected;
+    } else {
+      n = typeof value === 'number' ? (isAmount(value) ? value : null) : typeof value === 'string' ? parseAmount(value) : null;
+      if (n !== null) n = toBase(n);
+    }
     if (n === null) {
       ok = false;
-      report(`bad ${what} ${show(value)}; expected a non-negative number (at most 1e15)`, at ?? where(`${ownPrefix}.${k}`));
+      report(`bad ${what} ${show(value)}; expected ${expected}`, at ?? where(`${ownPrefix}.${k}`));
       return 0;
     }
     return n;
@@ -214,10 +248,10 @@ function resolveOptions(
     ok = false;
     report(`unknown unit ${JSON.stringify(unitPick.value)}; expected kbps, mbps, bytes, kb or mb`, unitPick.at ?? where(`${ownPrefix}.unit`));
   }
-  const trafficCap = mbpsToBytes(amount('trafficCap', 'TrafficCap'));
-  const sessionCap = kbpsToBytes(amount('sessionCap', 'TrafficCap Session'));
-  const bandwidth = toBytesPerSecond(amount('bandwidth', 'Bandwidth'), unit ?? 'kbps');
-  const ratio = amount('ratio', 'Ratio');
+  const trafficCap = amount('trafficCap', 'TrafficCap', mbpsToBytes);
+  const sessionCap = amount('sessionCap', 'TrafficCap Session', kbpsToBytes);
+  const bandwidth = amount('bandwidth', 'Bandwidth', (n) => toBytesPerSecond(n, unit ?? 'kbps'));
+  const ratio = amount('ratio', 'Ratio', (n) => n);
   const boost = boostValue(pick('boost'), () => where(`${ownPrefix}.boost`), report);
   if (boost === null) ok = false;
   let sessionKey: VhostConfig['sessionKey'] = null;
@@ -244,7 +278,9 @@ function resolveOptions(
       report(`Param ${JSON.stringify(value)} is already the Param of another field; each field needs its own name`, at);
     } else params[k] = value;
   }
-  const throttling = flag('throttling', 'Throttling');
+  const throttlingPick = pick('throttling');
+  const throttlingSet = throttlingPick.at !== null;
+  const throttling = !throttlingSet && throttlingByDefault ? true : flag('throttling', 'Throttling');
   const queryString = flag('queryString', 'Throttling QueryString');
   const caseSensitive = flag('caseSensitive', 'CaseSensitive');
   const xAccelLimitRate = flag('xAccelLimitRate', 'XAccelLimitRate');
@@ -261,7 +297,7 @@ function resolveOptions(
   }
   if (!ok || boost === null) return null;
   const settings: ThrottleSettings = 'bytes' in boost ? { bandwidth, unit: unit ?? 'kbps', ratio, boost: 0, boostBytes: boost.bytes, params } : { bandwidth, unit: unit ?? 'kbps', ratio, boost: boost.seconds, params };
-  return { trafficCap, sessionCap, settings, throttling, queryString, caseSensitive, viewer, sessionKey, xAccelLimitRate };
+  return { trafficCap, sessionCap, settings, throttling, throttlingSet, queryString, caseSensitive, viewer, sessionKey, xAccelLimitRate };
 }
 
 /** `<Boost>`: a number of seconds, a time expression or a byte size. */
@@ -271,6 +307,15 @@ function boostValue(picked: { value: unknown; at: Where | null }, fallback: () =
   if (b === null) report(`bad Boost ${show(value)}; expected ${BOOST_FORMS}`, at ?? fallback());
   return b;
 }
+
+/** How an amount written with a unit is read, by field: rates to bytes/s, boost to seconds, ratio to percent. */
+const UNIT_READERS: Record<'trafficCap' | 'sessionCap' | 'bandwidth' | 'ratio' | 'boost', (v: string) => AmountResult> = {
+  trafficCap: readRate,
+  sessionCap: readRate,
+  bandwidth: readRate,
+  ratio: readPercent,
+  boost: readDuration,
+};
 
 /** A value as written: strings quoted, numbers (NaN included) as they print. */
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));

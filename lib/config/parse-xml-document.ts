@@ -21,7 +21,6 @@ const parser = new XMLParser({
   preserveOrder: true,
   ignoreAttributes: false,
   attributeNamePrefix: '',
-  captureMetaData: true,
   parseTagValue: false,
   parseAttributeValue: false,
   trimValues: true,
@@ -30,7 +29,6 @@ const parser = new XMLParser({
   ignorePiTags: true,
   commentPropName: false,
 });
-const META = XMLParser.getMetaDataSymbol() as unknown as string;
 
 type OrderedNode = Record<string, unknown> & { ':@'?: Record<string, string> };
 
@@ -68,7 +66,9 @@ export function parseXmlDocument(source: string, file: string): XmlElement {
   } catch (e) {
     throw new ConfigError(`malformed XML: ${clip((e as Error).message)}`, { file, line: 1, column: 1 });
   }
-  const roots = nodes.map((n) => toElement(n, '', text, at)).filter((e): e is XmlElement => e !== null);
+  const starts = startTags(text);
+  const next = (): number => starts.shift() ?? 0;
+  const roots = nodes.map((n) => toElement(n, '', text, at, next)).filter((e): e is XmlElement => e !== null);
   if (roots.length !== 1) throw new ConfigError(`expected exactly one root element, found ${roots.length}`, { file, line: 1, column: 1 });
   return roots[0] as XmlElement;
 }
@@ -126,11 +126,43 @@ function tooDeep(text: string): number {
   return -1;
 }
 
-function toElement(node: OrderedNode, parentPath: string, source: string, at: (i: number) => { line: number; column: number }): XmlElement | null {
+/**
+ * The offset of every element's start tag, in document order: the order a pre-order walk of
+ * the parsed tree meets the elements (fast-xml-parser 4 keeps no positions). Comments, CDATA,
+ * processing instructions, the declaration and end tags are skipped. Runs on validated XML.
+ */
+function startTags(text: string): number[] {
+  const out: number[] = [];
+  const skip: Array<[string, string]> = [['<!--', '-->'], ['<![CDATA[', ']]>'], ['<?', '?>'], ['<!', '>'], ['</', '>']];
+  let i = text.indexOf('<');
+  while (i >= 0) {
+    const pair = skip.find(([open]) => text.startsWith(open, i));
+    if (pair) {
+      const end = text.indexOf(pair[1], i + pair[0].length);
+      if (end < 0) break;
+      i = text.indexOf('<', end + pair[1].length);
+      continue;
+    }
+    out.push(i);
+    // Attribute values may hold '>' only when quoted: step over quoted runs to the tag's end.
+    let j = i + 1;
+    let quote = '';
+    for (; j < text.length; j++) {
+      const c = text[j];
+      if (quote) {
+        if (c === quote) quote = '';
+      } else if (c === '"' || c === "'") quote = c;
+      else if (c === '>') break;
+    }
+    i = text.indexOf('<', j + 1);
+  }
+  return out;
+}
+
+function toElement(node: OrderedNode, parentPath: string, source: string, at: (i: number) => { line: number; column: number }, next: () => number): XmlElement | null {
   const name = Object.keys(node).find((k) => k !== ':@' && k !== '#text');
   if (name === undefined) return null;
-  const meta = (node as Record<string, unknown>)[META] as { startIndex?: number } | undefined;
-  const start = meta?.startIndex ?? 0;
+  const start = next();
   const pos = at(start);
   const attrs: Record<string, string> = { ...(node[':@'] ?? {}) };
   const attrAt: Record<string, { line: number; column: number }> = {};
@@ -148,7 +180,7 @@ function toElement(node: OrderedNode, parentPath: string, source: string, at: (i
   if (Array.isArray(body)) {
     for (const child of body as OrderedNode[]) {
       if ('#text' in child) texts.push(String(child['#text']));
-      const c = toElement(child, path, source, at);
+      const c = toElement(child, path, source, at, next);
       if (c) el.children.push(c);
     }
   }

@@ -1,19 +1,19 @@
-import type { EventEmitter } from 'node:events';
-import type * as Prom from 'prom-client';
 import { OptionError } from '../errors';
+import type { BandwidthEventEmitter } from '../events';
+import type { PromClientModule, PromRegistry } from './prom-client-like';
 import type { StatsSnapshot } from '../types';
 import type { ResponseRecord } from './response-record';
 
 /** What the exporter reads: the middleware returned by `bandwidth()` has all of it. */
 export interface MetricsSource {
   stats(): StatsSnapshot;
-  readonly events: EventEmitter;
+  readonly events: Pick<BandwidthEventEmitter, 'on' | 'off'>;
   readonly store?: { readonly kind: string; readonly degraded: boolean } | undefined;
 }
 
 export interface PrometheusOptions {
-  /** The registry to register in; default prom-client's global `register`. */
-  registry?: Prom.Registry;
+  /** The prom-client registry to register in; default prom-client's global `register`. */
+  registry?: PromRegistry;
   /** Metric name prefix; default `koa_bandwidth_`. */
   prefix?: string;
 }
@@ -115,18 +115,18 @@ export function prometheusMetrics(source: MetricsSource, options: PrometheusOpti
   };
 }
 
-function loadPromClient(): typeof Prom {
+function loadPromClient(): PromClientModule {
   const prom = tryLoadPromClient();
   if (!prom) throw new OptionError('prometheusMetrics', 'used with prom-client installed (npm install prom-client)', 'no prom-client');
   return prom;
 }
 
 /** prom-client, or null when it is not installed (it is an optional peer dependency). */
-export function tryLoadPromClient(): typeof Prom | null {
+export function tryLoadPromClient(): PromClientModule | null {
   try {
     // Loaded only when metrics are asked for.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('prom-client') as typeof Prom;
+    return require('prom-client') as PromClientModule;
   } catch {
     return null;
   }

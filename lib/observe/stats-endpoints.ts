@@ -1,12 +1,12 @@
 import { PassThrough } from 'node:stream';
 import type { Context, Next } from 'koa';
-import type * as Prom from 'prom-client';
+import type { PromRegistry } from './prom-client-like';
 import { OptionError } from '../errors';
 import { prometheusMetrics, tryLoadPromClient, type MetricsSource } from './prometheus-metrics';
 
 export interface StatsEndpointsOptions {
   /** Where the metrics are registered and what `/metrics` serves; default a registry of its own. */
-  registry?: Prom.Registry;
+  registry?: PromRegistry;
   /** Metric name prefix; default `koa_bandwidth_`. */
   prefix?: string;
   /** Mount path; default `/_bandwidth`. */
@@ -19,7 +19,7 @@ export interface StatsEndpointsOptions {
 export interface StatsEndpoints {
   (ctx: Context, next: Next): Promise<void>;
   /** The registry `/metrics` serves, or null when prom-client is not installed. */
-  readonly registry: Prom.Registry | null;
+  readonly registry: PromRegistry | null;
   /** Open `/events` streams. */
   readonly clients: number;
   /** Unregister the metrics and end every `/events` stream. */
@@ -30,7 +30,7 @@ const KNOWN = ['registry', 'prefix', 'path', 'intervalMs'];
 const NO_PROM = 'prom-client is not installed: run `npm install prom-client` to enable /metrics.\n';
 
 /**
- * Serves a `bandwidth()` middleware's figures over HTTP (issue 7):
+ * Serves a `bandwidth()` middleware's figures over HTTP (docs/observability.md):
  * - `GET <path>/stats`: the `stats()` snapshot as JSON;
  * - `GET <path>/metrics`: Prometheus text (prom-client is an optional peer; 501 without it);
  * - `GET <path>/events`: server-sent events, one snapshot every `intervalMs`.

@@ -1,6 +1,8 @@
 import { ConfigError } from '../errors';
 import type { BandwidthSpec, BandwidthUnit } from '../types';
 import { parseAmount, toBytesPerSecond } from '../config/units';
+import { hasUnit, readRate } from '../config/amount';
+import { ConfigWarning, NX_WARN_BELOW } from '../config/config-warning';
 import { BOOST_FORMS, parseBoostValue } from '../config/boost';
 import { parseDuration } from '../config/duration';
 import { compileCondition, ConditionSyntaxError, type ConditionOptions } from './condition';
@@ -20,9 +22,10 @@ export interface RuleListOptions extends ConditionOptions {
  * Parse and compile a rule list. Collects every malformed line as a ConfigError with
  * file:line:column instead of stopping at the first, so `check` lists them all.
  */
-export function parseRuleList(text: string, opts: RuleListOptions): { rules: Rule[]; errors: ConfigError[] } {
+export function parseRuleList(text: string, opts: RuleListOptions): { rules: Rule[]; errors: ConfigError[]; warnings: ConfigWarning[] } {
   const rules: Rule[] = [];
   const errors: ConfigError[] = [];
+  const warnings: ConfigWarning[] = [];
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   const first = opts.firstLine ?? 1;
   lines.forEach((raw, i) => {
@@ -30,14 +33,15 @@ export function parseRuleList(text: string, opts: RuleListOptions): { rules: Rul
     const trimmed = raw.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return;
     try {
-      rules.push(parseRuleLine(raw, line, opts));
+      rules.push(parseRuleLine(raw, line, opts, (message, column) => warnings.push(new ConfigWarning('NX_TOO_SMALL', message, { file: opts.file, line, column }))));
     } catch (e) {
       if (e instanceof ConfigError) errors.push(e);
       else throw e;
     }
   });
-  return { rules, errors };
+  return { rules, errors, warnings };
 }
+
 
 interface Field {
   text: string;
@@ -45,8 +49,11 @@ interface Field {
   offset: number;
 }
 
-/** `{condition},{bandwidth},{ratio},{boost}`, split outside brackets. @throws ConfigError */
-export function parseRuleLine(raw: string, line: number, opts: RuleListOptions): Rule {
+/**
+ * `{condition},{bandwidth},{ratio},{boost}`, split outside brackets. `warn` hears of what is
+ * valid but likely a mistake, with its 1-based column. @throws ConfigError
+ */
+export function parseRuleLine(raw: string, line: number, opts: RuleListOptions, warn?: (message: string, column: number) => void): Rule {
   const fail = (message: string, offset: number): ConfigError => new ConfigError(message, { file: opts.file, line, column: offset + 1 });
   const fields: Field[] = [];
   let depth = 0;
@@ -74,7 +81,17 @@ export function parseRuleLine(raw: string, line: number, opts: RuleListOptions):
   }
   const rule: Rule = { line, text: raw.trim(), condition };
   if (usesMime) rule.usesMime = true;
-  if (bw && bw.text !== '') rule.bandwidth = parseBandwidthField(bw.text, opts.unit, () => fail(`bad bandwidth "${bw.text}"; expected a non-negative number, Nx, x or no`, bw.offset));
+  if (bw && bw.text !== '') {
+    rule.bandwidth = parseBandwidthField(bw.text, opts.unit, () => fail(`bad bandwidth "${bw.text}"; expected a non-negative number, Nx, x or no`, bw.offset));
+    const spec = rule.bandwidth;
+    // `1.2x` is valid (the media rate, else 1.2 kbps), but nobody means a 1.2 kbps fallback:
+    // it reads like "1.2 × the media rate", which is `x` with a ratio of 120.
+    if (warn && spec.kind === 'dynamic' && spec.fallbackBytesPerSecond !== null && spec.fallbackBytesPerSecond < NX_WARN_BELOW) {
+      const kbps = Math.round(spec.fallbackBytesPerSecond * 8) / 1000;
+      const ratio = Math.round(Number(bw.text.slice(0, -1)) * 100);
+      warn(`"${bw.text}" means the media's encoding rate, or ${kbps} kbps when it is unknown; did you mean a ratio ("x, ${ratio}": ${ratio} % of the media rate)?`, bw.offset + 1);
+    }
+  }
   if (ratio && ratio.text !== '') {
     const n = parseAmount(ratio.text);
     if (n === null) throw fail(`bad ratio "${ratio.text}"; expected a non-negative percentage`, ratio.offset);
@@ -89,7 +106,10 @@ export function parseRuleLine(raw: string, line: number, opts: RuleListOptions):
   return rule;
 }
 
-/** A bandwidth field: number (in `unit`), `Nx`, `x` or `no` (docs/config.md). */
+/**
+ * A bandwidth field: a number (in `unit`), a number with its own unit (`800kbps`,
+ * docs/config.md "Amounts in JavaScript"), `Nx`, `x` or `no` (docs/spec.md §2).
+ */
 export function parseBandwidthField(text: string, unit: BandwidthUnit, onError: () => Error): BandwidthSpec {
   const t = text.trim().toLowerCase();
   if (t === 'no') return { kind: 'no' };
@@ -98,6 +118,11 @@ export function parseBandwidthField(text: string, unit: BandwidthUnit, onError: 
     const n = parseAmount(t.slice(0, -1));
     if (n === null) throw onError();
     return { kind: 'dynamic', fallbackBytesPerSecond: toBytesPerSecond(n, unit) };
+  }
+  if (hasUnit(t)) {
+    const r = readRate(text.trim());
+    if (!r.ok) throw onError();
+    return { kind: 'fixed', bytesPerSecond: r.value };
   }
   const n = parseAmount(t);
   if (n === null) throw onError();

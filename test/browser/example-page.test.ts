@@ -11,6 +11,8 @@ const ROOT = path.join(__dirname, '..', '..');
 // The README's screenshot is refreshed only when asked (KB_SCREENSHOT=docs/screenshot.png),
 // so an ordinary test run leaves the tracked file alone.
 const SCREENSHOT = process.env.KB_SCREENSHOT ? path.resolve(ROOT, process.env.KB_SCREENSHOT) : path.join(os.tmpdir(), 'koa-bandwidth-screenshot.png');
+/** The page as a first visit shows it, before anything is clicked: beside the other screenshot. */
+const FIRST_LOAD = path.join(path.dirname(SCREENSHOT), process.env.KB_SCREENSHOT ? 'first-load.png' : 'koa-bandwidth-first-load.png');
 
 /** The rate the page asks for (kbps, the localhost vhost's unit) and that the chart must show. */
 const KBPS = 200;
@@ -37,7 +39,7 @@ describeWithTools({ chromium: 'chromium' }, 'the example page in Chromium', () =
 
   beforeAll(async () => {
     server = await startExampleServer({ conf: path.join(ROOT, 'example-app', 'conf'), media: path.join(ROOT, 'example-app', 'media'), port: 0 });
-    // Before Koa's listener: the middleware strips the BT params from req.url (SPEC §3).
+    // Before Koa's listener: the middleware strips the BT params from req.url (docs/spec.md §3).
     server.server.prependListener('request', (req, res) => log.push({ url: req.url ?? '', range: req.headers.range, res }));
     profile = fs.mkdtempSync(path.join(os.tmpdir(), 'koa-bandwidth-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
@@ -55,6 +57,28 @@ describeWithTools({ chromium: 'chromium' }, 'the example page in Chromium', () =
     if (profile) fs.rmSync(profile, { recursive: true, force: true });
   });
 
+  it('before anything is clicked, says what to do, lists the media and scales the chart to the cap', async () => {
+    const res = await page.goto(server.url);
+    expect(res?.status()).toBe(200);
+    await expect(page.locator('#start-hint').isVisible()).resolves.toBe(true);
+    await expect(page.textContent('#start-hint')).resolves.toMatch(/Press play on a player below/);
+    // The players' lists are the media directory's files, from GET /api/media.
+    await page.waitForFunction("document.body.dataset.mediaListed === '4'", null, { timeout: 5000 });
+    const videos = await page.$$eval('#video-file option', (os) => os.map((o) => (o as unknown as { value: string }).value));
+    expect(videos).toEqual(['sample-faststart.mp4', 'sample-moovlast.mp4']);
+    // The localhost vhost's 1.5 Mbps cap sets the axis before any byte is sent.
+    await page.waitForSelector('#legend li[data-series="vhost:localhost"]', { timeout: 5000 });
+    await page.waitForFunction("Number(document.getElementById('chart').dataset.yMax) >= 187500", null, { timeout: 5000 });
+    const yMax = Number(await page.getAttribute('#chart', 'data-y-max'));
+    expect(yMax).toBeGreaterThanOrEqual(187_500);
+    expect(yMax).toBeLessThan(187_500 * 1.5);
+    await expect(page.textContent('#legend li[data-series="vhost:localhost"]')).resolves.toMatch(/^localhost total \(\d+ sessions?\): \d+ kbps of 1\.50 Mbps$/);
+    const png = await page.screenshot({ fullPage: true });
+    fs.mkdirSync(path.dirname(FIRST_LOAD), { recursive: true });
+    fs.writeFileSync(FIRST_LOAD, png);
+    expect(png.length).toBeGreaterThan(20000);
+  });
+
   it('loads the page, and the chart goes live', async () => {
     const res = await page.goto(server.url);
     expect(res?.status()).toBe(200);
@@ -70,6 +94,7 @@ describeWithTools({ chromium: 'chromium' }, 'the example page in Chromium', () =
     await page.click('#apply');
     await expect(page.textContent('#video-url')).resolves.toBe(`/sample-faststart.mp4?mybandwidth=${KBPS}&myratio=100&myboost=0`);
     await onVideo('v.play()');
+    await expect(page.locator('#start-hint').isVisible()).resolves.toBe(false);
     const t0 = Date.now();
     await untilVideo('v.currentTime > 2', 15000);
     // The samples are ~155 kbit/s, so 200 kbps keeps up with playback but no more.

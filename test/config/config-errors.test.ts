@@ -106,9 +106,12 @@ describe('every config failure is a ConfigError with file, line and column', () 
   });
 
   it('a config directory that is not there is one error saying so', async () => {
+    // The CLI calls a missing --conf bad usage (exit 2, test/cli/usage.test.ts); the loader's
+    // own error is the same one ConfigError for apps.
     const r = await run(['check', '--conf', '/no/such/conf']);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toBe('.:0:0: no such directory: /no/such/conf\n');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^koa-bandwidth check: --conf \/no\/such\/conf: no such directory\n/);
+    expect(() => bandwidth({ conf: '/no/such/conf', watch: false })).toThrow('no such directory: /no/such/conf');
     expect(() => bandwidth({ conf: __filename, watch: false })).toThrow(`not a directory: ${__filename}`);
   });
 

@@ -26,6 +26,9 @@ describe('koa-bandwidth serve', () => {
       ['a port that is not a number', ['--conf', CONF, '--media', MEDIA, '--port', 'http'], /--port must be an integer from 0 to 65535, got "http"/],
       ['a port out of range', ['--conf', CONF, '--media', MEDIA, '--port', '70000'], /--port must be an integer/],
       ['a negative port', ['--conf', CONF, '--media', MEDIA, '--port=-1'], /--port must be an integer/],
+      ['a missing conf dir', ['--conf', path.join(ROOT, 'test', 'example', 'no-such-conf'), '--media', MEDIA], /--conf .*no-such-conf: no such directory/],
+      ['a --media that does not exist', ['--conf', CONF, '--media', path.join(ROOT, 'nope')], /--media .*nope: no such directory/],
+      ['a --media that is a file', ['--conf', CONF, '--media', path.join(MEDIA, 'sample.mp3')], /--media .*sample\.mp3: not a directory/],
     ];
     it.each(cases)('exits 2 for %s, saying why and how to call it', async (_what, argv, message) => {
       const c = capture();
@@ -43,7 +46,7 @@ describe('koa-bandwidth serve', () => {
 
   it('exits 1 with the config errors when the config directory is not valid', async () => {
     const c = capture();
-    const code = await serveCommand(['--conf', path.join(ROOT, 'test', 'example', 'no-such-conf'), '--media', MEDIA, '--port', '0'], c.io);
+    const code = await serveCommand(['--conf', path.join(ROOT, 'test', 'fixtures', 'conf', 'many'), '--media', MEDIA, '--port', '0'], c.io);
     expect(code).toBe(1);
     expect(c.err()).toMatch(/koa-bandwidth serve: /);
     expect(c.out()).not.toMatch(/listening/);

@@ -50,7 +50,7 @@ describe('bandwidth()', () => {
   describe('options', () => {
     it.each<[string, unknown, RegExp]>([
       ['unknown key', { config, speed: 1 }, /option `speed` must be one of the known options/],
-      ['neither conf nor config', {}, /option `conf` must be/],
+      ['no way to say what to throttle', {}, /option `options` must be one of: the one-line form \(`{ rate: '2mbps', boost: '5s' }`/],
       ['both conf and config', { conf: 'x', config }, /option `conf` must be/],
       ['bad session', { config, session: 'cookie' }, /option `session` must be 'connection', 'ip', 'viewer' or a function/],
       ['bad store', { config, store: {} }, /option `store` must be a CapStore/],
@@ -61,6 +61,9 @@ describe('bandwidth()', () => {
       ['bad logger', { config, logger: console.log }, /option `logger` must be a pino-compatible logger/],
       ['watch with config', { config, watch: true }, /option `watch`/],
       ['bad clock', { config, clock: 5 }, /option `clock`/],
+      ['a bad one-line rate', { rate: 'fast' }, /option `rate` must be a number of bytes\/s ≥ 0 or a string with a unit/],
+      ['a one-line boost alone', { boost: '5s' }, /option `boost` must be given with `rate`/],
+      ['the one-line form with conf', { rate: '1mbps', conf: 'x' }, /option `conf` must be given alone/],
     ])('rejects %s with an OptionError', (_what, opts, message) => {
       let err: unknown;
       try {
@@ -99,9 +102,9 @@ describe('bandwidth()', () => {
   describe('route()', () => {
     function routed(): Koa {
       const router = new Router();
-      router.get('/slow/:f', route({ bandwidth: 40, ratio: 50 }), echo);
+      router.get('/slow/:f', route({ bandwidth: '40kbps', ratio: 50 }), echo);
       router.get('/free/:f', route({ bandwidth: 'no' }), echo);
-      router.get('/dyn/:f', route({ bandwidth: '300x', boost: 2 }), echo);
+      router.get('/dyn/:f', route({ bandwidth: '37500x', boost: '2s' }), echo);
       router.get('/rules/:f', route({ boost: 1 }), echo);
       return echoApp({ config }, (app) => app.use(router.routes())).app;
     }
@@ -124,7 +127,7 @@ describe('bandwidth()', () => {
     it('is reflected in the plan the middleware holds after next()', async () => {
       const seen: unknown[] = [];
       const router = new Router();
-      router.get('/slow/:f', route({ bandwidth: 40 }), (ctx) => {
+      router.get('/slow/:f', route({ bandwidth: 5000 }), (ctx) => {
         ctx.body = 'ok';
       });
       const app = new Koa();
@@ -139,10 +142,13 @@ describe('bandwidth()', () => {
     });
 
     it.each<[string, unknown, RegExp]>([
-      ['bad bandwidth', { bandwidth: 'fast' }, /option `route.bandwidth` must be a finite number ≥ 0, 'x', '<N>x' or 'no'/],
+      ['bad bandwidth', { bandwidth: 'fast' }, /option `route.bandwidth` must be a rate \(bytes\/s, or '800kbps', '2mbps', '64KiB\/s'\), 'x', '<N>x' \(N in bytes\/s\) or 'no', got "fast"/],
       ['negative bandwidth', { bandwidth: -1 }, /route.bandwidth/],
-      ['bad ratio', { ratio: Infinity }, /option `route.ratio` must be a finite percentage/],
-      ['bad boost', { boost: '5s' }, /option `route.boost`/],
+      ['an ambiguous unit', { bandwidth: '500kb' }, /option `route.bandwidth` must be a rate with an unambiguous unit: 'kbps' \(1000 bit\/s\) or 'KiB\/s' \(1024 bytes\/s\)/],
+      ['an Nx that reads like a ratio', { bandwidth: '1.2x' }, /option `route.bandwidth` must be '<N>x' with N in bytes\/s of at least 1250.*did you mean \{ bandwidth: 'x', ratio: 120 \}/],
+      ['bad ratio', { ratio: Infinity }, /option `route.ratio` must be a percentage/],
+      ['bad boost', { boost: '5' }, /option `route.boost`/],
+      ['a boost in an unknown unit', { boost: '5 parsecs' }, /option `route.boost` must be a number of seconds ≥ 0 or a string with a unit/],
       ['unknown key', { rate: 1 }, /option `route.rate`/],
     ])('rejects %s', (_w, opts, message) => {
       expect(() => route(opts as never)).toThrow(message);

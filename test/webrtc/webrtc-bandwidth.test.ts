@@ -35,7 +35,7 @@ function signallingApp(opts?: WebrtcBandwidthOptions): { app: Koa; seen: { body:
   };
   router.post('/call', webrtcBandwidth(opts), relay);
   router.post('/rooms/call', webrtcBandwidth(opts), relay);
-  router.post('/hd/call', route({ bandwidth: 1500 }), webrtcBandwidth(opts), relay);
+  router.post('/hd/call', route({ bandwidth: '1500kbps' }), webrtcBandwidth(opts), relay);
   router.post('/free/call', route({ bandwidth: 'no' }), webrtcBandwidth(opts), relay);
   router.post('/whep', webrtcBandwidth(opts), (ctx) => {
     // A WHEP-style server answers with its own SDP; the client's offer is not echoed.

@@ -163,7 +163,9 @@ export class BandwidthRuntime implements ResponseSink {
    */
   stats(): StatsSnapshot {
     const names = [...this.config.table.config.vhosts.map((v) => [v.name, v.trafficCap] as const), [UNMATCHED, 0] as const];
-    return mergeStats(Date.now(), names, [this.engine.stats(), this.unmetered.snapshot()]);
+    const snap = mergeStats(Date.now(), names, [this.engine.stats(), this.unmetered.snapshot()]);
+    snap.fileCache = this.engine.cacheStats();
+    return snap;
   }
 
   async close(): Promise<void> {

@@ -205,4 +205,20 @@ export interface StatsSnapshot {
   time: number;
   vhosts: VhostStats[];
   sessions: SessionStats[];
+  /** The meter's shared file-block cache (docs/metering.md, "The block cache"). */
+  fileCache?: FileCacheStats;
+}
+
+/** Counters of the shared file-block cache since the process started. */
+export interface FileCacheStats {
+  /** Block lookups that found the block cached or already loading. */
+  hits: number;
+  /** Block lookups that loaded it. */
+  misses: number;
+  /** Block reads issued (a block that changed in place is read again). */
+  loads: number;
+  /** Bytes of blocks held now. */
+  cachedBytes: number;
+  /** The cache stepped aside, blocks not being reused: downloads read for themselves. */
+  bypassing: boolean;
 }

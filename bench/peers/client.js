@@ -1,5 +1,5 @@
 'use strict';
-// A load-generating worker, run as a child process (issue 8: clients in separate processes).
+// A load-generating worker, run as a child process (clients in separate processes, docs/benchmarks.md).
 // The parent sends one job over IPC; the worker answers with {ready} and later {result}.
 //
 //   stream: hold `count` downloads open; on {start}, measure between windowStart and
@@ -25,16 +25,20 @@ function streamJob(job) {
 
   // A session counts from its TCP connect, not from its first byte: a system that starves
   // a session for the whole window must show it (0 bytes) in the fairness figures.
-  function open() {
+  // A session's target: the job's url from its start, or its own {url, start} (a Range request).
+  function open(i) {
+    const t = job.targets ? job.targets[i % job.targets.length] : { url: job.url, start: 0 };
+    const headers = t.start > 0 ? { range: `bytes=${t.start}-` } : {};
+    const ok = t.start > 0 ? 206 : 200;
     const s = { bytes: 0, atStart: 0, atEnd: 0, state: 'pending', status: 0, req: null };
     sessions.push(s);
     const settle = (state) => {
       if (s.state === 'pending') settled++;
       if (s.state !== 'error') s.state = state;
     };
-    s.req = http.get(job.url, { agent }, (res) => {
+    s.req = http.get(t.url, { agent, headers }, (res) => {
       s.status = res.statusCode;
-      if (res.statusCode !== 200) {
+      if (res.statusCode !== ok) {
         errors++;
         settle('error');
       } else settle('connected');
@@ -65,13 +69,13 @@ function streamJob(job) {
   (async () => {
     const perTick = Math.max(1, Math.round(job.rampPerSec / 100));
     for (let i = 0; i < job.count; i += perTick) {
-      for (let j = i; j < Math.min(job.count, i + perTick); j++) open();
+      for (let j = i; j < Math.min(job.count, i + perTick); j++) open(j);
       await delay(10);
     }
     const giveUp = Date.now() + job.readyTimeoutMs;
     while (settled < job.count && Date.now() < giveUp) await delay(20);
     const live = sessions.filter((s) => s.state === 'connected');
-    process.send({ ready: { connected: live.length, responded: live.filter((s) => s.status === 200).length, errors } });
+    process.send({ ready: { connected: live.length, responded: live.filter((s) => s.status === 200 || s.status === 206).length, errors } });
   })();
 
   process.on('message', (msg) => {
@@ -92,7 +96,7 @@ function streamJob(job) {
         result: {
           seconds: (t1 - t0) / 1000,
           perSession: sessions.filter((s) => s.state === 'connected').map((s) => s.atEnd - s.atStart),
-          responded: sessions.filter((s) => s.status === 200).length,
+          responded: sessions.filter((s) => s.status === 200 || s.status === 206).length,
           buckets: window.buckets,
           slopeBps: samples ? slope(samples) : null,
           errors,

@@ -3,7 +3,7 @@
 // fixed slow rate on koa-bandwidth's write pace (16 KiB, or every 2 s at the latest: see
 // lib/meter/flow.ts SOLO_PACE). No Koa, no scheduler, no accounting: one setInterval per
 // response that reads the next slice with fs.read and writes it. Its CPU per GB shows how much
-// of koa-bandwidth's cost is Node's own per-write cost (issue 8: "where the time goes").
+// of koa-bandwidth's cost is Node's own per-write cost (docs/benchmarks.md).
 // argv[2] is a JSON config: {port, media, rateBps}.
 const fs = require('node:fs');
 const http = require('node:http');
@@ -25,8 +25,12 @@ const server = http.createServer((req, res) => {
     return;
   }
   const size = fs.fstatSync(fd).size;
-  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(size) });
-  let pos = 0;
+  // `Range: bytes=N-` (the viewers workloads start at random offsets).
+  const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+  let pos = m ? Math.min(Number(m[1]), size) : 0;
+  const headers = { 'content-type': 'application/octet-stream', 'content-length': String(size - pos) };
+  if (m) headers['content-range'] = `bytes ${pos}-${size - 1}/${size}`;
+  res.writeHead(m ? 206 : 200, headers);
   const tick = () => {
     if (res.writableNeedDrain) return;
     const n = Math.min(slice, size - pos);

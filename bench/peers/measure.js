@@ -53,15 +53,17 @@ async function at(epochMs) {
  * Long downloads: `count` sessions, then a window of `windowMs` starting `settleMs` after all
  * are connected. Returns per-session bytes in the window, a bucketed series, CPU and RSS.
  */
-async function streamCase(server, url, { count, windowMs, settleMs, bucketMs = 250, rampPerSec = 4000 }) {
+async function streamCase(server, url, { count, windowMs, settleMs, bucketMs = 250, rampPerSec = 4000, targets = null, probe = null }) {
   const rssBaseKiB = rssKiB(server.pid);
   const nWorkers = Math.max(1, Math.ceil(count / PER_WORKER));
   const workers = [];
   try {
     for (let i = 0; i < nWorkers; i++) {
       const share = Math.floor(count / nWorkers) + (i < count % nWorkers ? 1 : 0);
+      const first = i * Math.floor(count / nWorkers) + Math.min(i, count % nWorkers);
       workers.push(startWorker({
         mode: 'stream', url, count: share, rampPerSec: rampPerSec / nWorkers,
+        targets: targets ? targets.slice(first, first + share) : null,
         readyTimeoutMs: 30_000,
       }));
     }
@@ -71,6 +73,9 @@ async function streamCase(server, url, { count, windowMs, settleMs, bucketMs = 2
     const windowEnd = windowStart + windowMs;
     for (const w of workers) w.child.send({ start: { windowStart, windowEnd, bucketMs } });
     const results = Promise.all(workers.map((w) => w.next(windowMs + settleMs + 30_000)));
+    // The probe (the cache's counters) is read outside the CPU window: it costs the server.
+    await at(windowStart - 300);
+    const probe0 = probe ? await probe().catch(() => null) : null;
     await at(windowStart);
     const cpu0 = cpuSeconds(server.pid);
     await at(windowStart + windowMs / 2);
@@ -79,6 +84,7 @@ async function streamCase(server, url, { count, windowMs, settleMs, bucketMs = 2
     const rssEnd = rssKiB(server.pid);
     await at(windowEnd);
     const cpu1 = cpuSeconds(server.pid);
+    const probe1 = probe ? await probe().catch(() => null) : null;
     const res = (await results).map((m) => m.result);
     const buckets = new Array(Math.ceil(windowMs / bucketMs)).fill(0);
     for (const r of res) r.buckets.forEach((b, i) => { buckets[i] += b; });
@@ -97,6 +103,7 @@ async function streamCase(server, url, { count, windowMs, settleMs, bucketMs = 2
       cpuSeconds: cpu1 - cpu0,
       rssBaseKiB,
       rssLoadKiB: Math.max(rssMid, rssEnd),
+      probe: probe0 && probe1 ? { start: probe0, end: probe1 } : null,
     };
   } finally {
     stopWorkers(workers);

@@ -42,10 +42,53 @@ function targets(systems, details, params) {
   if (floor != null) {
     out.nodeFloor = { cpuSecondsPerGB: floor, vsNginx: n?.cpuSecondsPerGB ? round(floor / n.cpuSecondsPerGB) : null, koaBandwidthVsFloor: k?.cpuSecondsPerGB != null ? round(k.cpuSecondsPerGB / floor) : null };
   }
+  const v = details.viewers;
+  if (v) {
+    out.viewers = VIEWER_LIMITS.filter(([w]) => v[w]).map(([w, limit]) => {
+      const kb = v[w]['koa-bandwidth']?.cpuSecondsPerGB;
+      const ng = v[w].nginx?.cpuSecondsPerGB;
+      const ratio = kb != null && ng ? round(kb / ng) : null;
+      return { workload: w, koaBandwidth: kb ?? null, nginx: ng ?? null, ratio, limit, met: ratio != null && ratio <= limit };
+    });
+  }
+  const big = details['koa-bandwidth']?.sessions?.[10000]?.rssPerSessionKiB;
+  if (big != null) out.rssAt10000 = { koaBandwidth: big, limitKiB: 24, met: big <= 24 };
   if (k?.cpuSecondsPerGB != null && n?.cpuSecondsPerGB != null) {
     out.cpuVsNginx = { koaBandwidth: k.cpuSecondsPerGB, nginx: n.cpuSecondsPerGB, ratio: round(k.cpuSecondsPerGB / n.cpuSecondsPerGB), limit: 3, met: k.cpuSecondsPerGB <= 3 * n.cpuSecondsPerGB };
   }
   return out;
+}
+
+/** The viewers workloads' limits on koa-bandwidth's CPU s/GB as a multiple of nginx's. */
+const VIEWER_LIMITS = [['hot', 1.0], ['zipf', 1.5], ['lockstep', 2.5]];
+const VIEWER_TEXT = {
+  hot: 'random offsets, one hot file of 32 MiB',
+  zipf: 'random offsets, 50 files of 8 MiB, Zipf popularity',
+  lockstep: 'lockstep: all at offset 0 of one file',
+};
+
+/** The viewers table: CPU s/GB and RSS per session per system, side by side per workload. */
+function viewersTable(result) {
+  const v = result.details.viewers;
+  if (!v) return '';
+  const head = ['workload (1,000 × 64 kbps)', 'koa-bandwidth CPU s/GB', 'nginx CPU s/GB', 'node floor CPU s/GB', 'koa-bandwidth ÷ nginx (limit)',
+    'RSS KiB/session koa-bandwidth / nginx / floor', 'cache hit rate'];
+  const rows = [head, head.map(() => '---')];
+  for (const [w, limit] of VIEWER_LIMITS) {
+    const r = v[w];
+    if (!r) continue;
+    const kb = r['koa-bandwidth'] ?? {};
+    const ng = r.nginx ?? {};
+    const fl = r['node-floor'] ?? {};
+    const ratio = kb.cpuSecondsPerGB != null && ng.cpuSecondsPerGB ? round(kb.cpuSecondsPerGB / ng.cpuSecondsPerGB) : null;
+    rows.push([
+      VIEWER_TEXT[w], fmt(kb.cpuSecondsPerGB), fmt(ng.cpuSecondsPerGB), fmt(fl.cpuSecondsPerGB),
+      `${fmt(ratio)}× (≤ ${limit}×)`,
+      `${fmt(kb.rssPerSessionKiB, 1)} / ${fmt(ng.rssPerSessionKiB, 1)} / ${fmt(fl.rssPerSessionKiB, 1)}`,
+      kb.cacheHitRate == null ? '—' : `${fmt(kb.cacheHitRate * 100, 1)} %${kb.cacheBypassing ? ' (stepped aside)' : ''}`,
+    ]);
+  }
+  return rows.map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
 function round(v, d = 2) {
@@ -118,6 +161,11 @@ function targetsText(result) {
   else lines.push('- CPU/GB vs npm peers: not measured');
   if (t.cpuVsNginx) lines.push(`- CPU/GB vs nginx: ${t.cpuVsNginx.koaBandwidth} vs ${t.cpuVsNginx.nginx} s/GB = ${t.cpuVsNginx.ratio}× (limit 3×) → ${t.cpuVsNginx.met ? 'met' : 'MISSED'}`);
   else lines.push('- CPU/GB vs nginx: not measured');
+  if (t.viewers) {
+    lines.push('Targets (viewers at 1,000 × 64 kbps, docs/benchmarks.md):');
+    for (const w of t.viewers) lines.push(`- ${VIEWER_TEXT[w.workload]}: ${fmt(w.koaBandwidth)} vs nginx ${fmt(w.nginx)} s/GB = ${fmt(w.ratio)}× (limit ${w.limit}×) → ${w.met ? 'met' : 'MISSED'}`);
+  }
+  if (t.rssAt10000) lines.push(`- RSS at 10,000 sessions: ${t.rssAt10000.koaBandwidth} KiB/session (limit ${t.rssAt10000.limitKiB}) → ${t.rssAt10000.met ? 'met' : 'MISSED'}`);
   if (t.nodeFloor) {
     lines.push(`- reference: bare Node (fs.read + res.write on the same pace, floor-server.js) ${t.nodeFloor.cpuSecondsPerGB} s/GB` +
       `${t.nodeFloor.vsNginx != null ? ` = ${t.nodeFloor.vsNginx}× nginx` : ''}${t.nodeFloor.koaBandwidthVsFloor != null ? `; koa-bandwidth = ${t.nodeFloor.koaBandwidthVsFloor}× the floor` : ''}`);
@@ -153,6 +201,8 @@ function updateDocs(file, result) {
     '',
     table(result),
     '',
+    viewersTable(result),
+    '',
     targetsText(result),
     '',
     result.profile && !result.profile.error ? '```\n' + profileText(result.profile) + '\n```\n' : '',
@@ -162,4 +212,4 @@ function updateDocs(file, result) {
   fs.writeFileSync(file, text.slice(0, i) + block + text.slice(j + end.length));
 }
 
-module.exports = { assemble, table, targetsText, profileText, updateDocs };
+module.exports = { assemble, table, viewersTable, targetsText, profileText, updateDocs };

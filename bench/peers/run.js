@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 'use strict';
 // npm run bench:peers [-- --quick] [--profile] [--docs] [--systems a,b] [--no-floor]
-//                     [--workloads accuracy,shared,sessions,rps] [--sessions 1000,10000]
+//                     [--workloads accuracy,shared,sessions,rps,viewers] [--sessions 1000,10000]
 //
 // The same workloads against koa-bandwidth (`serve`), nginx (limit_rate), Koa +
-// stream-throttle and Koa + throttle, one system after another (issue 8). Writes
+// stream-throttle and Koa + throttle, one system after another (docs/benchmarks.md). Writes
 // bench/results/peers.json and bench/results/peers-shared-cap.svg, prints a table, and
 // with a full run refreshes the results block in docs/benchmarks.md.
 const fs = require('node:fs');
+const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const { SYSTEMS, FLOOR, ROOT, koaBandwidthAvailable, koaBandwidthMode, nginxVersion, tmpDir } = require('./systems');
@@ -29,6 +30,7 @@ const P = quick
       ratesKbps: [256, 2000, 20000, 100000], boostSeconds: 1, accuracyWindowMs: 3000,
       sharedSessions: 1000, sharedCapMbps: 50, sharedWindowMs: 4000,
       sessionCounts: [1000], sessionKbps: 64, sessionWindowMs: 4000,
+      viewers: { count: 1000, windowMs: 4000 },
       rps: { workers: 2, concurrency: 32, durationMs: 3000 },
       deadlineMs: 170_000,
     }
@@ -36,6 +38,7 @@ const P = quick
       ratesKbps: [256, 2000, 20000, 100000], boostSeconds: 2, accuracyWindowMs: 12_000,
       sharedSessions: 1000, sharedCapMbps: 50, sharedWindowMs: 12_000,
       sessionCounts: [1000, 10000], sessionKbps: 64, sessionWindowMs: 12_000,
+      viewers: { count: 1000, windowMs: 12_000 },
       rps: { workers: 2, concurrency: 32, durationMs: 8000 },
       deadlineMs: 25 * 60_000,
     };
@@ -76,8 +79,116 @@ function makeMedia() {
   fs.ftruncateSync(fd, 2 * 1024 ** 3);
   fs.closeSync(fd);
   fs.writeFileSync(path.join(dir, 'small.bin'), Buffer.alloc(4096, 'k'));
+  // The viewers workloads' files hold real bytes (not holes), read from the page cache: one
+  // hot file of 32 MiB (70 minutes of a 64 kbps programme) and 50 files of 8 MiB.
+  const pattern = Buffer.alloc(1024 * 1024);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < pattern.length; i++) {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    pattern[i] = x & 0xff;
+  }
+  const writeFile = (name, mib) => {
+    const fd2 = fs.openSync(path.join(dir, name), 'w');
+    for (let i = 0; i < mib; i++) fs.writeSync(fd2, pattern);
+    fs.closeSync(fd2);
+  };
+  writeFile(HOT.name, HOT.mib);
+  for (let k = 1; k <= ZIPF.files; k++) writeFile(zipfName(k), ZIPF.mib);
   for (const f of fs.readdirSync(dir)) fs.chmodSync(path.join(dir, f), 0o644);
   return dir;
+}
+
+const HOT = { name: 'hot.bin', mib: 32 };
+const ZIPF = { files: 50, mib: 8, s: 1 };
+const zipfName = (k) => `z${String(k).padStart(2, '0')}.bin`;
+
+/** A seeded generator (mulberry32): every system gets the same viewers. */
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The viewers workloads (what each models, docs/benchmarks.md):
+ * - lockstep: every download of one file starts at offset 0 at once (the issue-8 workload);
+ * - hot: viewers of one hot file, each starting at a random byte (a `Range` request), as
+ *   viewers seek in a film;
+ * - zipf: viewers spread over 50 files with Zipf-like popularity (file k ∝ 1/k), each at a
+ *   random byte: a catalogue with a few hits and a long tail.
+ * A random start leaves at least 1 MiB before the end, so no download ends in the window.
+ */
+function viewerTargets(kind, base, count) {
+  const next = rng(13);
+  const margin = 1024 * 1024;
+  if (kind === 'lockstep') return Array.from({ length: count }, () => ({ url: `${base}/big.bin`, start: 0 }));
+  if (kind === 'hot') {
+    const size = HOT.mib * 1024 * 1024;
+    return Array.from({ length: count }, () => ({ url: `${base}/${HOT.name}`, start: 1 + Math.floor(next() * (size - margin)) }));
+  }
+  const weights = Array.from({ length: ZIPF.files }, (_, i) => 1 / (i + 1) ** ZIPF.s);
+  const total = weights.reduce((a, b) => a + b, 0);
+  const size = ZIPF.mib * 1024 * 1024;
+  return Array.from({ length: count }, () => {
+    let u = next() * total;
+    let k = 0;
+    while (k < ZIPF.files - 1 && u > weights[k]) u -= weights[k++];
+    return { url: `${base}/${zipfName(k + 1)}`, start: 1 + Math.floor(next() * (size - margin)) };
+  });
+}
+
+async function viewers(system, media, kind) {
+  const rateBps = (P.sessionKbps * 1000) / 8;
+  const c = { rateBps, boostSeconds: 0, sharedCapBps: 0 };
+  const count = P.viewers.count;
+  const r = await withServer(system, c, media, (srv, base) =>
+    streamCase(srv, `${base}/big.bin`, {
+      count, windowMs: P.viewers.windowMs, settleMs: 1500, rampPerSec: 4000,
+      targets: viewerTargets(kind, base, count),
+      probe: system.name === 'koa-bandwidth' ? () => cacheCounters(base) : null,
+    }));
+  const delivered = sum(r.perSession);
+  const hits = r.probe ? r.probe.end.hits - r.probe.start.hits : null;
+  const misses = r.probe ? r.probe.end.misses - r.probe.start.misses : null;
+  const out = {
+    sessions: r.connected,
+    responded: r.responded,
+    errors: r.errors,
+    deliveredMB: round(delivered / 1e6, 2),
+    meanSessionKbps: r.connected ? round((delivered * 8) / 1000 / r.seconds / r.connected, 2) : null,
+    cpuSeconds: round(r.cpuSeconds, 3),
+    cpuSecondsPerGB: delivered ? round(r.cpuSeconds / (delivered / 1e9), 2) : null,
+    rssPerSessionKiB: r.connected ? round((r.rssLoadKiB - r.rssBaseKiB) / r.connected, 2) : null,
+    cacheHitRate: hits != null && hits + misses > 0 ? round(hits / (hits + misses), 3) : null,
+    cacheBypassing: r.probe ? r.probe.end.bypassing : null,
+    cacheMiB: r.probe ? round(r.probe.end.cachedBytes / 1024 ** 2, 1) : null,
+  };
+  log(`${system.name} viewers/${kind}: ${out.cpuSecondsPerGB} CPU s/GB, ${out.rssPerSessionKiB} KiB/session, mean ${out.meanSessionKbps} kbps, ${out.responded} responded` +
+    (out.cacheHitRate != null ? `, cache hits ${out.cacheHitRate}${out.cacheBypassing ? ' (stepped aside)' : ''}, ${out.cacheMiB} MiB` : ''));
+  return out;
+}
+
+/** koa-bandwidth's block-cache counters, from its stats endpoint. */
+function cacheCounters(base) {
+  return new Promise((resolve, reject) => {
+    http.get(`${base}/_bandwidth/stats`, { agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { text += c; });
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(text).fileCache ?? null);
+        } catch (err) {
+          reject(err);
+        }
+      });
+    }).on('error', reject);
+  });
 }
 
 async function withServer(system, c, media, fn, extra = {}) {
@@ -247,6 +358,18 @@ async function main() {
       }
       if (wants('rps')) d.smallFiles = await guarded(`${system.name} small files`, () => rps(system, media));
     }
+    // Viewers: the systems side by side for each workload, so each ratio is of neighbours in time.
+    if (wants('viewers')) {
+      const sys = [...systems.filter((x) => x.name === 'koa-bandwidth' || x.name === 'nginx'), ...(flag('no-floor') ? [] : [FLOOR])];
+      const v = (details.viewers = {});
+      for (const kind of ['hot', 'zipf', 'lockstep']) {
+        v[kind] = {};
+        for (const system of sys) {
+          if (details[system.name]?.error) continue;
+          v[kind][system.name] = await guarded(`${system.name} viewers/${kind}`, () => viewers(system, media, kind));
+        }
+      }
+    }
     // The reference floor: what bare Node costs at the same write pace (floor-server.js).
     if (wants('sessions') && !flag('no-floor')) {
       const n = P.sessionCounts[0];
@@ -271,7 +394,7 @@ async function main() {
       note: `${quick ? '--quick, ' : ''}${started.toISOString().slice(0, 16)}Z, ${os.cpus().length} cores`,
     }));
     const table = report.table(result);
-    process.stdout.write(`\n${table}\n${report.targetsText(result)}\n`);
+    process.stdout.write(`\n${table}\n\n${report.viewersTable(result)}\n${report.targetsText(result)}\n`);
     if (prof && !prof.error) process.stdout.write(`\n${report.profileText(prof)}\n`);
     if (!quick || flag('docs')) report.updateDocs(path.join(ROOT, 'docs', 'benchmarks.md'), result);
   } finally {

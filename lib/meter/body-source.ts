@@ -2,10 +2,23 @@ import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { FilePool } from './file-pool';
 
+/**
+ * Something a chunk holds a slice of: pinned while a socket write still needs the slice, and
+ * `hold()` when a stream keeps it for good (it must then never be reused).
+ */
+export interface Pin {
+  pin(): void;
+  unpin(): void;
+  hold(): void;
+}
+
+/** A read's answer: up to `max` bytes, null at the end; `pin` when the chunk is a slice of a cached block. */
+export type ReadCallback = (err: Error | null, chunk: Buffer | null, pin?: Pin) => void;
+
 /** Where a metered body's bytes come from, read only as grants allow (bounded read-ahead). */
 export interface BodySource {
   /** Up to `max` bytes; null at the end. */
-  read(max: number, cb: (err: Error | null, chunk: Buffer | null) => void): void;
+  read(max: number, cb: ReadCallback): void;
   destroy(): void;
 }
 

@@ -95,13 +95,17 @@ export const SOLO_PACE: WritePace = { minWrite: 16 * 1024, maxPeriods: 8 };
 export const SHARED_PACE: WritePace = { minWrite: 8 * 1024, maxPeriods: 4 };
 
 /**
- * A bucket banks `burstSeconds` of its rate, and at least two of the flow's longest sleeps
- * (2 × `maxPeriods` flush periods: 4 s solo, 2 s shared, by default): what accrues while a
- * slow flow sleeps, plus event-loop lag on a loaded server, must not be clipped. Never a
- * fixed byte floor, which would be many seconds of a slow rate.
+ * A bucket banks `burstSeconds` of its rate, and at least two of the flow's longest sleeps:
+ * what accrues while a slow flow sleeps, plus event-loop lag on a loaded server, must not be
+ * clipped. A flow sleeps until it holds a full write (`flushBytes`) or for `maxPeriods` flush
+ * periods, whichever comes first: 2 s at 64 kbps (a 4 s burst), a millisecond at 100 Mbps,
+ * whose bucket then banks `burstSeconds` only, so a client that stalls a moment does not get
+ * seconds of a fast rate at once when it resumes. Never a fixed byte floor, which would be
+ * many seconds of a slow rate.
  */
 export function burstOf(rate: number, o: SchedulerOptions, pace: WritePace): number {
-  return rate * Math.max(o.burstSeconds, (2 * pace.maxPeriods * o.flushMs) / 1000);
+  const longestSleepMs = Math.min(pace.maxPeriods * o.flushMs, (o.flushBytes / rate) * 1000);
+  return rate * Math.max(o.burstSeconds, (2 * longestSleepMs) / 1000);
 }
 
 export class Vhost {
@@ -139,6 +143,8 @@ export class Flow {
   wanting = false;
   busy = false;
   closed = false;
+  /** Every byte of the body was handed out. */
+  done = false;
   /** The last allowance was exempt bytes (BT flows only). */
   inFree: boolean;
   demand = 0;
@@ -146,6 +152,10 @@ export class Flow {
   lastFlush: number;
   /** Credit a slow flow waits for before it writes: `pace.minWrite`, or `phase` of it once. */
   minWrite: number;
+  /** The next write waits at least this long after the last (ms) for `minWrite`... */
+  minAge = 0;
+  /** ...and at most this long (write-pace.ts). */
+  maxAge: number;
   /** See nextPhase; applied once, at the flow's first throttled write. */
   readonly phase = nextPhase();
   phased = false;
@@ -173,7 +183,26 @@ export class Flow {
     this.cursor = new ExemptCursor(spec.exempt, this.boostBytes);
     // The first write goes out after about one tick rather than a whole write period, so a
     // player sees its first bytes at once even without a header or boost.
-    this.lastFlush = now - this.pace.maxPeriods * o.flushMs + o.tickMs;
+    this.lastFlush = now;
+    this.maxAge = o.tickMs;
+  }
+
+  /**
+   * The flow made a throttled write: the next waits for a full write period, except the one
+   * after the first, which waits `phase` of it (see nextPhase).
+   */
+  paced(flushMs: number): void {
+    const period = this.pace.maxPeriods * flushMs;
+    if (this.phased) {
+      this.minWrite = this.pace.minWrite;
+      this.minAge = flushMs;
+      this.maxAge = period;
+      return;
+    }
+    this.phased = true;
+    this.minWrite = Math.max(1, Math.floor(this.pace.minWrite * this.phase));
+    this.minAge = flushMs - (1 - this.phase) * period;
+    this.maxAge = this.phase * period;
   }
 }
 

@@ -1,27 +1,55 @@
 import { burstOf, CHUNK_MAX, Flow, Session, setLimits, SHARED_PACE, Vhost } from './flow';
 import type { FlowLimits, FlowSpec, SchedulerOptions } from './flow';
+import { TimingWheel } from './timing-wheel';
 import { TokenBucket } from './token-bucket';
+import { topUp } from './top-up';
 import { waterFill } from './water-fill';
+import { pace, type PaceAnswer, type PaceConfig } from './write-pace';
 
 
 /**
- * The one scheduler that drives every metered body (SPEC §5). Flows limited only by BT sleep
- * on a timing wheel until their next write is due; flows under a session cap or TrafficCap
- * are allocated every tick, max-min fairly per vhost (water-filling). One unref'd timer runs
- * only while some flow waits.
+ * Flows limited by BT alone wake on this grid (ms): writes due within one grain go out in one
+ * pass, so the process and the clients wake once for many writes, not once per write. Their
+ * pace writes every 250 ms at the soonest, so a grain is small beside it.
+ */
+const SOLO_GRAIN_MS = 100;
+
+/** Writes a fast flow may make back to back in one pass when its socket takes each at once. */
+const REST_DEPTH = 16;
+
+/**
+ * The one scheduler that drives every metered body (docs/metering.md). Flows limited only by
+ * BT sleep on a timing wheel (timing-wheel.ts) until their next write is due; flows under a
+ * session cap or TrafficCap are allocated every tick, max-min fairly per vhost (water-fill.ts),
+ * from a pool the store tops up (top-up.ts). When a flow writes, and how much, is the pacing's
+ * answer (write-pace.ts). One unref'd timer runs only while some flow waits.
  */
 export class Scheduler {
   readonly vhosts = new Map<string, Vhost>();
   private readonly waitingVhosts = new Set<Vhost>();
-  private readonly wheel = new Map<number, Flow[]>();
-  private wheelSlot = -1;
-  private sleepers = 0;
+  private readonly wheel: TimingWheel<Flow>;
+  private readonly paceConfig: PaceConfig;
+  private readonly grain: number;
+  /** When the armed timer fires (clock ms). */
+  private timerAt = Infinity;
   private timer: unknown = null;
+  /** The time of the tick running the wheel. */
+  private tickNow = 0;
   private nextSessionId = 0;
+  /** Writes made from inside a write (see rest). */
+  private depth = 0;
   sessionCount = 0;
   flowCount = 0;
 
-  constructor(private readonly o: SchedulerOptions) {}
+  constructor(private readonly o: SchedulerOptions) {
+    this.wheel = new TimingWheel<Flow>(o.tickMs);
+    this.paceConfig = { flushBytes: o.flushBytes, chunkMax: CHUNK_MAX, tickMs: o.tickMs };
+    this.grain = Math.max(o.tickMs, Math.ceil(SOLO_GRAIN_MS / o.tickMs) * o.tickMs);
+  }
+
+  get tickMs(): number {
+    return this.o.tickMs;
+  }
 
   get pendingTimers(): number {
     return this.timer === null ? 0 : 1;
@@ -60,14 +88,51 @@ export class Scheduler {
     f.wanting = true;
     const now = this.o.clock();
     if (f.capped) {
-      if (this.flushDue(f, now)) return this.flush(f, now);
-      f.session.waiting.add(f);
-      f.session.vhost.waiting.add(f.session);
-      this.waitingVhosts.add(f.session.vhost);
-      this.arm();
-      return;
+      const p = this.paceOf(f, now);
+      if (p.bytes > 0) return this.flush(f, now, p.bytes);
+      return this.enqueue(f);
     }
     this.serveSolo(f, now);
+  }
+
+  private enqueue(f: Flow): void {
+    f.session.waiting.add(f);
+    f.session.vhost.waiting.add(f.session);
+    this.waitingVhosts.add(f.session.vhost);
+    this.arm();
+  }
+
+  /**
+   * The flow wrote straight to its socket and will want bytes again: it waits for its next
+   * write like any flow, but is not served now (no write from inside a write).
+   */
+  rest(f: Flow): void {
+    if (f.closed || f.busy) return;
+    if (this.depth < REST_DEPTH) {
+      // The socket took the write at once: a fast flow with credit left writes again now.
+      this.depth++;
+      try {
+        this.want(f);
+      } finally {
+        this.depth--;
+      }
+      return;
+    }
+    f.wanting = true;
+    const now = this.o.clock();
+    if (f.capped) return this.enqueue(f);
+    this.sleepFor(f, now, this.o.tickMs);
+  }
+
+  /**
+   * The flow's socket still holds its last write: skipped, its credit kept (up to its hold
+   * bound), and looked at again after `ms`.
+   */
+  stalled(f: Flow, ms = this.o.flushMs): void {
+    f.busy = false;
+    if (f.closed) return;
+    f.wanting = true;
+    this.sleepFor(f, this.o.clock(), ms);
   }
 
   /** `n` bytes of the flow went out (n ≤ the grant). */
@@ -97,10 +162,7 @@ export class Scheduler {
     f.closed = true;
     f.wanting = false;
     this.flowCount--;
-    if (f.wakeSlot >= 0) {
-      f.wakeSlot = -1;
-      this.sleepers--;
-    }
+    this.wheel.remove(f);
     const s = f.session;
     s.waiting.delete(f);
     s.flows.delete(f);
@@ -112,8 +174,7 @@ export class Scheduler {
       if (s.vhost.sessions.size === 0) s.vhost.pool = 0;
     }
     if (s.vhost.waiting.size === 0) this.waitingVhosts.delete(s.vhost);
-    if (this.sleepers === 0) this.wheel.clear();
-    if (this.waitingVhosts.size === 0 && this.sleepers === 0) this.disarm();
+    if (this.waitingVhosts.size === 0 && this.wheel.size === 0) this.disarm();
   }
 
   /**
@@ -123,13 +184,8 @@ export class Scheduler {
   retune(f: Flow, limits: Partial<FlowLimits>): void {
     if (f.closed) return;
     const now = this.o.clock();
-    if (f.wakeSlot >= 0) {
-      // Its wheel entry goes stale (wake skips entries whose slot no longer matches); with no
-      // sleeper left, stale entries are dropped, as in close().
-      f.wakeSlot = -1;
-      this.sleepers--;
-      if (this.sleepers === 0) this.wheel.clear();
-    }
+    // Its wheel entry goes stale (the wheel skips entries whose slot no longer matches).
+    this.wheel.remove(f);
     const s = f.session;
     s.waiting.delete(f);
     if (s.waiting.size === 0) s.vhost.waiting.delete(s);
@@ -171,68 +227,76 @@ export class Scheduler {
   /** One allocation round at the clock's time. Called by the timer; tests may call it directly. */
   tick = (): void => {
     this.timer = null;
+    this.timerAt = Infinity;
     const now = this.o.clock();
     const flushes: Flow[] = [];
     for (const v of this.waitingVhosts) this.allocate(v, now, flushes);
-    for (const f of flushes) if (f.wanting && !f.closed) this.flush(f, now);
-    this.wake(now);
-    this.arm();
+    for (const f of flushes) if (f.wanting && !f.closed) this.flush(f, now, this.paceOf(f, now).bytes);
+    this.tickNow = now;
+    this.wheel.due(now, this.wake);
+    this.arm(now);
   };
 
   disarm(): void {
     if (this.timer !== null) this.o.timers.clear(this.timer);
     this.timer = null;
+    this.timerAt = Infinity;
   }
 
-  private arm(): void {
-    if (this.timer === null && (this.waitingVhosts.size > 0 || this.sleepers > 0)) this.timer = this.o.timers.set(this.tick, this.o.tickMs);
+  /**
+   * The timer runs every tick while some flow waits for an allocation; otherwise it is set for
+   * the wheel's earliest slot, so sleeping flows cost no wake-ups in between.
+   */
+  private arm(now = this.o.clock()): void {
+    const at = this.waitingVhosts.size > 0 ? now + this.o.tickMs : Math.max(now + this.o.tickMs, this.wheel.nextAt());
+    if (at === Infinity || at >= this.timerAt) return;
+    if (this.timer !== null) this.o.timers.clear(this.timer);
+    this.timerAt = at;
+    // +1: a timer may fire a fraction of a millisecond before the clock reaches its slot.
+    this.timer = this.o.timers.set(this.tick, Math.ceil(at - now) + 1);
   }
 
   private serveSolo(f: Flow, now: number): void {
     const room = this.room(f);
     if (room > 0) this.grant(f, this.allowance(f, now, room));
-    if (this.flushDue(f, now)) return this.flush(f, now);
-    this.sleep(f, now);
+    const p = this.paceOf(f, now);
+    if (p.bytes > 0) return this.flush(f, now, p.bytes);
+    // A wait of a tick (a first write, exempt bytes ahead) and the wait for the body's last
+    // bytes are kept; a write period is rounded up to the grain.
+    const at = now + p.waitMs;
+    this.wheel.add(f, now, p.waitMs <= this.o.tickMs || p.last ? at : Math.ceil(at / this.grain) * this.grain);
+    this.arm(now);
   }
 
-  private sleep(f: Flow, now: number): void {
-    const { flushBytes, flushMs, tickMs } = this.o;
-    const age = now - f.lastFlush;
-    const until = (bytes: number): number => (f.bt ? f.bt.msUntil(bytes - f.credit) : 0);
-    // Wake for a full write, a slow write, the longest wait, the start of the next exempt
-    // range (its bytes go out at once, see flushDue), or the body's last bytes (a short
-    // tail would otherwise wait for a full write's worth of credit, and a 2 s HLS segment
-    // paced to 1.33 s would end up to a third of a second late).
-    const toFree = f.bt ? f.cursor.untilFree(f.granted) : Infinity;
-    const due = Math.min(until(flushBytes), Math.max(flushMs - age, until(f.minWrite)), f.pace.maxPeriods * flushMs - age, until(f.credit + toFree), until(f.spec.length - f.sent));
-    const at = now + Math.max(tickMs, due);
-    const slot = Math.ceil(at / tickMs);
-    if (f.wakeSlot < 0) this.sleepers++;
-    f.wakeSlot = slot;
-    if (this.wheelSlot < 0) this.wheelSlot = Math.floor(now / tickMs);
-    const list = this.wheel.get(slot);
-    if (list) list.push(f);
-    else this.wheel.set(slot, [f]);
-    this.arm();
+  private sleepFor(f: Flow, now: number, ms: number): void {
+    this.wheel.add(f, now, now + ms);
+    this.arm(now);
   }
 
-  private wake(now: number): void {
-    if (this.sleepers === 0) {
-      this.wheelSlot = -1;
-      return;
-    }
-    const last = Math.floor(now / this.o.tickMs);
-    for (; this.wheelSlot <= last; this.wheelSlot++) {
-      const list = this.wheel.get(this.wheelSlot);
-      if (!list) continue;
-      this.wheel.delete(this.wheelSlot);
-      for (const f of list) {
-        if (f.wakeSlot !== this.wheelSlot || f.closed) continue;
-        f.wakeSlot = -1;
-        this.sleepers--;
-        if (f.wanting) this.serveSolo(f, now);
-      }
-    }
+  /** A sleeping flow's slot came. */
+  private readonly wake = (f: Flow): void => {
+    if (f.closed || !f.wanting) return;
+    if (f.capped) this.want(f);
+    else this.serveSolo(f, this.tickNow);
+  };
+
+  /** The pacing's answer for the flow now (write-pace.ts). */
+  private paceOf(f: Flow, now: number): PaceAnswer {
+    const bt = f.bt;
+    return pace(
+      {
+        credit: f.credit,
+        left: f.spec.length - f.sent,
+        inFree: f.inFree,
+        untilFree: bt ? f.cursor.untilFree(f.granted) : Infinity,
+        age: now - f.lastFlush,
+        minWrite: f.minWrite,
+        minAge: f.minAge,
+        maxAge: f.maxAge,
+      },
+      this.paceConfig,
+      bt ? (n) => bt.msUntil(n - f.credit) : () => 0,
+    );
   }
 
   private room(f: Flow): number {
@@ -265,34 +329,15 @@ export class Scheduler {
     f.credit += g;
   }
 
-  private flushDue(f: Flow, now: number): boolean {
-    const c = Math.floor(f.credit);
-    if (c < 1) return false;
-    // Exempt bytes (header, boost) go out at once: waiting would only delay the player.
-    if (f.inFree || c >= this.o.flushBytes || c >= f.spec.length - f.sent) return true;
-    // Credit up to the start of an exempt range (a moov at the end): nothing more accrues
-    // before the free bytes, so waiting for a full write would only delay them.
-    if (f.bt && f.cursor.freeFrom(f.granted, 1) > 0) return true;
-    // Each write costs a syscall whatever its size, which dominates at 10,000 slow sessions:
-    // write every flushMs, but a slow flow waits for its pace's minWrite bytes, up to maxPeriods
-    // flush periods.
-    const age = now - f.lastFlush;
-    return (age >= this.o.flushMs && c >= f.minWrite) || age >= f.pace.maxPeriods * this.o.flushMs;
-  }
-
-  private flush(f: Flow, now: number): void {
-    const n = Math.min(Math.floor(f.credit), CHUNK_MAX, f.spec.length - f.sent);
+  private flush(f: Flow, now: number, n: number): void {
     if (n <= 0) return;
     f.wanting = false;
     f.busy = true;
     f.lastFlush = now;
-    if (!f.inFree) {
-      // After the flow's first throttled write, its next comes after `phase` of a full write
-      // period, by credit and by age alike; then full periods (see nextPhase).
-      f.minWrite = f.phased ? f.pace.minWrite : Math.max(1, Math.floor(f.pace.minWrite * f.phase));
-      if (!f.phased) f.lastFlush = now - (1 - f.phase) * f.pace.maxPeriods * this.o.flushMs;
-      f.phased = true;
-    }
+    if (f.inFree) {
+      f.minAge = this.o.flushMs;
+      f.maxAge = f.pace.maxPeriods * this.o.flushMs;
+    } else f.paced(this.o.flushMs);
     const s = f.session;
     s.waiting.delete(f);
     if (s.waiting.size === 0) s.vhost.waiting.delete(s);
@@ -316,7 +361,7 @@ export class Scheduler {
     }
     let grants = demands;
     if (v.cap > 0) {
-      this.topUp(v);
+      topUp(v, this.o.store, this.o.tickMs);
       grants = waterFill(v.pool, demands);
     }
     let total = 0;
@@ -331,35 +376,12 @@ export class Scheduler {
         const g = Math.min(Math.floor(split[k] ?? 0), f.demand);
         this.grant(f, g);
         given += g;
-        if (this.flushDue(f, now)) flushes.push(f);
+        if (this.paceOf(f, now).bytes > 0) flushes.push(f);
       }
       s.bucket?.take(given);
       total += given;
     }
     if (v.cap > 0) v.pool -= total;
     if (v.waiting.size === 0) this.waitingVhosts.delete(v);
-  }
-
-  /** Keep the vhost's local pool ahead of need; a remote store answers asynchronously. */
-  private topUp(v: Vhost): void {
-    const target = (v.cap * Math.max(2 * this.o.tickMs, 100)) / 1000;
-    if (v.leasing || v.pool >= target) return;
-    const want = Math.ceil(target - v.pool);
-    const r = this.o.store.lease(v.name, v.cap, want, v.sessions.size);
-    if (typeof r === 'number') {
-      v.pool += r;
-      return;
-    }
-    v.leasing = true;
-    r.then(
-      (g) => {
-        // A lease that arrives after the vhost went idle is not banked for its next session.
-        if (v.sessions.size > 0) v.pool += g;
-        v.leasing = false;
-      },
-      () => {
-        v.leasing = false;
-      },
-    );
   }
 }

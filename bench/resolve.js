@@ -1,6 +1,6 @@
 'use strict';
 // Median cost of resolving a plan against a 100-rule list, as a ratio to an empty
-// middleware in the same run (issue 2: target < 5 µs). Runs from dist/: `npm run build` first.
+// middleware in the same run (target < 5 µs, docs/performance.md). Runs from dist/: `npm run build` first.
 //   node bench/resolve.js [--json]
 const http = require('node:http');
 const net = require('node:net');

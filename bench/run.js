@@ -100,7 +100,7 @@ const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 async function accuracy(dir) {
   const server = await startServer('engine', dir);
   const targets = [256, 2000, 20000, 100000];
-  // BT from the query (SPEC §3): `kbps` is the Bandwidth param, `boost` the Boost param in seconds.
+  // BT from the query (docs/spec.md §3): `kbps` is the Bandwidth param, `boost` the Boost param in seconds.
   const groups = targets.map((k) => ({ name: String(k), path: `/big.bin?kbps=${k}&boost=1`, count: 1, boost: kbps(k) }));
   const r = await load(server, { kind: 'download', groups, warmMs: 0, windowMs: 10_000, rampPerSec: 1000 });
   await stopServer(server);
@@ -179,7 +179,7 @@ async function scale(dir) {
 
 /**
  * Small-file cost, plain koa-send vs bandwidth() with no BT applying vs the same with every stats
- * collector on (issue 7). One server process takes the three modes in turn, every `segment`
+ * collector on (docs/observability.md). One server process takes the three modes in turn, every `segment`
  * responses (bench/engine/overhead-server.js), under one client: the modes interleave, so the
  * load of this shared machine weighs on all three alike (run side by side or one after
  * another, the same app's req/s moved by 2×). The server is CPU-bound, so its CPU time per

@@ -51,7 +51,7 @@ export interface BandwidthMiddleware {
   reload(): Promise<BandwidthConfig>;
   /** The config in force. */
   readonly config: BandwidthConfig;
-  /** Per-vhost and per-session figures: bytes, rates, sessions, plans (issue 7). */
+  /** Per-vhost and per-session figures: bytes, rates, sessions, plans (docs/observability.md). */
   stats(): StatsSnapshot;
   /** The store that shares TrafficCap (memory unless one was given). */
   readonly store: CapStore;
@@ -75,7 +75,7 @@ export interface BandwidthMiddleware {
 
 /**
  * Bandwidth control for a Koa media server: resolves each request's throttle plan from the
- * vhost config (SPEC §1–3), strips the BT params from the query downstream sees, and meters
+ * vhost config (docs/spec.md §1–3), strips the BT params from the query downstream sees, and meters
  * the response.
  *
  * @example

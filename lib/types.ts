@@ -3,10 +3,10 @@
  *
  * Every rate inside the package is in bytes per second, every size in bytes, every
  * duration in seconds; units appear only at the edges (config files, query strings,
- * CLI output). See SPEC.md section 1.
+ * CLI output). See docs/spec.md §1.
  */
 
-/** `<Bandwidth Unit>` values (SPEC §1). */
+/** `<Bandwidth Unit>` values (docs/spec.md §1). */
 export type BandwidthUnit = 'kbps' | 'mbps' | 'bytes' | 'kb' | 'mb';
 
 /** A half-open byte range `[start, end)` of a file or of a response body. */
@@ -16,7 +16,7 @@ export interface ByteRange {
 }
 
 /**
- * The bandwidth field of a rule or a route override (SPEC §2), normalised to bytes/s.
+ * The bandwidth field of a rule or a route override (docs/spec.md §2), normalised to bytes/s.
  * - `fixed`: a number in the vhost's unit, converted.
  * - `dynamic`: `Nx` (fallback = N converted) or `x` (fallback = null: use `<Settings>`).
  * - `no`: BT never applies.
@@ -79,7 +79,7 @@ export interface RequestFacts {
   mime?: string;
 }
 
-/** The throttle plan resolved for one request (SPEC §3). Immutable once made. */
+/** The throttle plan resolved for one request (docs/spec.md §3). Immutable once made. */
 export interface Plan {
   vhost: string;
   /** Whether BT applies. TrafficCap and Session apply regardless. */
@@ -130,7 +130,7 @@ export interface SegmentFacts {
   viewerSource: 'cmcd' | 'param' | 'cookie' | 'ip';
 }
 
-/** What the media probe learns of a file (SPEC §4). */
+/** What the media probe learns of a file (docs/spec.md §4). */
 export interface MediaInfo {
   container: 'mp4' | 'mp3' | null;
   /** File byte ranges that form the media header, sent unthrottled. Sorted, disjoint. */
@@ -144,7 +144,7 @@ export interface MediaInfo {
 }
 
 /**
- * A store that shares each vhost's TrafficCap across processes (SPEC §6).
+ * A store that shares each vhost's TrafficCap across processes (docs/spec.md §6).
  * The in-memory store is the default; the Redis store is opt-in.
  *
  * The meter keeps a local pool of cap bytes per vhost and asks the store for a lease
@@ -170,7 +170,7 @@ export interface CapStore {
   close(): Promise<void>;
 }
 
-/** One active session in a stats snapshot (issue 7). */
+/** One active session in a stats snapshot (docs/observability.md). */
 export interface SessionStats {
   /** Opaque, stable while the session lives (`s1`, `s2`, …). */
   id: string;

@@ -12,7 +12,7 @@ ff() { ffmpeg -hide_banner -loglevel error -y "$@"; }
 
 # Video: 10 fps, no B-frames (no ctts) and 8 kHz audio keep moov small; noise makes x264
 # spend its bitrate. So the header is under 3 % of each file, and ffprobe's whole-file
-# format rate and the payload rate of SPEC section 4 agree within 3 % too.
+# format rate and the payload rate of docs/spec.md §4 agree within 3 % too.
 video="-f lavfi -i testsrc=size=160x120:rate=10:duration=3"
 audio="-f lavfi -i sine=frequency=440:sample_rate=8000:duration=3"
 x264="-vf noise=alls=8:allf=t -c:v libx264 -preset veryfast -pix_fmt yuv420p -bf 0 -b:v 150k -maxrate 150k -bufsize 300k -g 10"

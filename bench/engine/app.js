@@ -5,8 +5,8 @@
 //   engine   — koa-send behind bandwidth(); no observer
 //   observed — as `engine`, plus everything that collects stats: a 'response' listener, a
 //              diagnostics_channel subscriber, prometheusMetrics() registered and scraped every
-//              second (issue 7: "collecting stats costs ≤ 2 % of throughput").
-// Limits come from the config and the query string (SPEC §3):
+//              second (docs/performance.md: collecting stats costs ≤ 2 % of throughput).
+// Limits come from the config and the query string (docs/spec.md §3):
 //   Host `bench`: no TrafficCap; `?kbps=N` gives BT at N kbps, `&boost=S` a boost of S seconds;
 //                 no query, no BT (no rule matches and the query gave nothing).
 //   Host `cap50`: the same, under a 50 Mbps TrafficCap.
@@ -48,7 +48,7 @@ function createApp(mode, mediaDir) {
 }
 
 /**
- * What an operator turns on to watch the traffic (issue 7); returns a function that stops it.
+ * What an operator turns on to watch the traffic (docs/observability.md); returns a function that stops it.
  * `channel: false` leaves the diagnostics channel (process-wide) to the caller.
  */
 function observe(bw, counts, { channel = true } = {}) {

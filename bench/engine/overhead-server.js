@@ -3,7 +3,7 @@
 // one app, three modes taken in turn every <segment> responses:
 //   plain    — koa-send alone (the bandwidth middleware is skipped);
 //   engine   — bandwidth() installed, no BT applying;
-//   observed — the same, plus every stats collector of issue 7 (a 'response' listener, a
+//   observed — the same, plus every stats collector of docs/observability.md (a 'response' listener, a
 //              diagnostics_channel subscriber, prometheusMetrics registered and scraped every second).
 // engine and observed are two bandwidth() instances, each set up once: the observed one has
 // its listener and metrics for the whole run (registering them anew every segment cost the

@@ -20,7 +20,7 @@ if (conf.sharedCapBps > 0) {
 }
 
 if (conf.lib === 'koa-bandwidth') {
-  // The package's public entry, built: plan (SPEC §3) and metering (SPEC §5) in one middleware.
+  // The package's public entry, built: plan (docs/spec.md §3) and metering (docs/spec.md §5) in one middleware.
   const { bandwidth } = require(path.join(__dirname, '..', '..', 'dist', 'lib', 'index.js'));
   app.use(bandwidth({ conf: conf.conf, watch: false }));
 }

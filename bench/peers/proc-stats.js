@@ -1,5 +1,5 @@
 'use strict';
-// CPU and memory of a server process tree, read from /proc (issue 8: CPU from the threads'
+// CPU and memory of a server process tree, read from /proc (docs/benchmarks.md: CPU from the threads'
 // schedstat, or /proc/<pid>/stat utime+stime; RSS from /proc/<pid>/status). Children are
 // included so that nginx's worker counts along with its master.
 const fs = require('node:fs');

@@ -151,7 +151,7 @@ function table(result) {
 
 function targetsText(result) {
   const t = result.targets;
-  const lines = ['Targets (issue 8):'];
+  const lines = ['Targets (docs/benchmarks.md):'];
   if (t.accuracyVsNginx) {
     for (const a of t.accuracyVsNginx) {
       lines.push(`- accuracy @${a.rateKbps} kbps: koa-bandwidth ${fmt(a.koaBandwidth, 3)} % vs nginx ${fmt(a.nginx, 3)} % → ${a.met ? 'met' : 'MISSED'}`);

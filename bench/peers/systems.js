@@ -73,7 +73,7 @@ function tmpDir(prefix) {
   return dir;
 }
 
-// --- koa-bandwidth: `serve` with a generated config dir (SPEC §1–2, §7) ---
+// --- koa-bandwidth: `serve` with a generated config dir (docs/spec.md §1–2, §7) ---
 
 function koaBandwidthConf(c) {
   const dir = tmpDir('peers-kbw-conf-');
@@ -205,7 +205,7 @@ const SYSTEMS = [
 ];
 
 /**
- * How koa-bandwidth is run: 'serve' (the CLI, SPEC §7) once it is built; else 'library'
+ * How koa-bandwidth is run: 'serve' (the CLI, docs/spec.md §7) once it is built; else 'library'
  * (its middleware in the same Koa file server as the npm peers); else null (not built).
  */
 function koaBandwidthMode() {

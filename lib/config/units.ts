@@ -1,6 +1,6 @@
 import type { BandwidthUnit } from '../types';
 
-/** Bytes per second in one unit of `<Bandwidth Unit>` (SPEC §1). */
+/** Bytes per second in one unit of `<Bandwidth Unit>` (docs/spec.md §1). */
 export const UNIT_BYTES: Readonly<Record<BandwidthUnit, number>> = Object.freeze({
   kbps: 1000 / 8,
   mbps: 1_000_000 / 8,
@@ -41,7 +41,7 @@ export function toBytesPerSecond(value: number, unit: BandwidthUnit): number {
   return value * UNIT_BYTES[unit];
 }
 
-/** Kbps (1000 bit/s) to bytes/s: `<TrafficCap Session>` (SPEC §1). */
+/** Kbps (1000 bit/s) to bytes/s: `<TrafficCap Session>` (docs/spec.md §1). */
 export const kbpsToBytes = (kbps: number): number => (kbps * 1000) / 8;
-/** Mbps (1 000 000 bit/s) to bytes/s: `<TrafficCap>` (SPEC §1). */
+/** Mbps (1 000 000 bit/s) to bytes/s: `<TrafficCap>` (docs/spec.md §1). */
 export const mbpsToBytes = (mbps: number): number => (mbps * 1_000_000) / 8;

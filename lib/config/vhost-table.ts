@@ -3,7 +3,7 @@ import type { BandwidthConfig, VhostConfig } from './config-model';
 const HOST_CACHE_SIZE = 256;
 
 /**
- * Host lookup (SPEC §1): Name, then exact Alias, then `*.` Alias (longest suffix first),
+ * Host lookup (docs/spec.md §1): Name, then exact Alias, then `*.` Alias (longest suffix first),
  * then `<Default>`. Built once per config; lookups never add to its tables, and the cache of
  * raw Host values is bounded, so unknown hosts create no lasting state.
  */

@@ -1,5 +1,5 @@
 /**
- * Where the media parsers get their bytes (SPEC §4): positional reads of a source whose
+ * Where the media parsers get their bytes (docs/spec.md §4): positional reads of a source whose
  * total size is known. A file handle, a buffered prefix of a stream and a test table all
  * fit behind it, so the parsers stay pure and are tested from byte-built cases.
  */

@@ -2,7 +2,7 @@
 export type MediaKind = 'mp4' | 'mp3';
 
 /**
- * Which container a URL path names by its extension (SPEC §4: only `.mp4`, `.m4a` and
+ * Which container a URL path names by its extension (docs/spec.md §4: only `.mp4`, `.m4a` and
  * `.mp3` are probed, as the chapter says). Case-insensitive; the query is not part of a path.
  *
  * @example

@@ -18,7 +18,7 @@ const MAX_CONFIRM_READS = 8;
 const ID3V1_BYTES = 128;
 
 /**
- * Where the audio starts after ID3v2 tags and leading junk, and how long it plays (SPEC §4):
+ * Where the audio starts after ID3v2 tags and leading junk, and how long it plays (docs/spec.md §4):
  * ID3v2 tags (several in a row, footer flag, syncsafe sizes) and a leading Xing/Info/VBRI
  * frame form the header; trailing ID3v1, APEv2 and appended ID3v2 tags the trailer. The duration
  * comes from the Xing/VBRI frame count, never from the Xing frame's own bitrate, which real

@@ -67,7 +67,7 @@ interface Movie {
 }
 
 /**
- * Header ranges and encoding rate of an MP4/M4A (SPEC §4). Walks the top-level boxes with
+ * Header ranges and encoding rate of an MP4/M4A (docs/spec.md §4). Walks the top-level boxes with
  * one small read each (64-bit and to-EOF sizes included), and reads `mvhd` (and `mehd`) in
  * `moov`. `moov` before the first `mdat`: the header is everything before that `mdat`;
  * `moov` after it: those bytes plus the `moov` range, which players fetch with a Range request.

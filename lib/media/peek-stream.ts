@@ -10,7 +10,7 @@ export interface Peeked {
 
 /**
  * Reads the start of a stream body so that a media probe can look at it, without losing a
- * byte (SPEC §4: "a bounded prefix of the stream when there is no path"). Reading stops at
+ * byte (docs/spec.md §4: "a bounded prefix of the stream when there is no path"). Reading stops at
  * `limit` bytes, at the end of the source, on an error (which the returned body then
  * carries), or after `timeoutMs`, so a stalled upstream delays the response by at most that.
  *

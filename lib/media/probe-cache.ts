@@ -2,7 +2,7 @@ import { OptionError } from '../errors';
 import type { MediaInfo } from '../types';
 
 /**
- * A bounded LRU of probe results keyed by (path, size, mtime) (SPEC §4), so a file that
+ * A bounded LRU of probe results keyed by (path, size, mtime) (docs/spec.md §4), so a file that
  * changes is probed again and a hot file is probed once. It holds promises, so concurrent
  * requests for the same file share one probe.
  *

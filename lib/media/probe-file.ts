@@ -15,7 +15,7 @@ export interface ProbeFileOptions extends ProbeOptions {
 }
 
 /**
- * Probe a media file on disk (SPEC §4): the header byte ranges to send unthrottled, the
+ * Probe a media file on disk (docs/spec.md §4): the header byte ranges to send unthrottled, the
  * encoding rate and the duration. Reads are positional and few, so a multi-GB file probes
  * in milliseconds; the file handle is always closed. Results are cached by (path, size, mtime).
  *

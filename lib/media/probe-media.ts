@@ -5,7 +5,7 @@ import type { MediaKind } from './media-kind';
 import { parseMp3 } from './parse-mp3';
 import { looksLikeMp4, parseMp4 } from './parse-mp4';
 
-/** The default bound above which a header is throttled like the rest (SPEC §4). */
+/** The default bound above which a header is throttled like the rest (docs/spec.md §4). */
 export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024 * 1024;
 
 export interface ProbeOptions {
@@ -26,7 +26,7 @@ export function unknownMedia(container: MediaInfo['container']): MediaInfo {
 /**
  * The pure probe over any {@link ByteReader}: header ranges, encoding rate and duration,
  * before the header bound is applied. Never throws: malformed input, a failing reader and
- * anything unexpected give "unknown" (SPEC §4).
+ * anything unexpected give "unknown" (docs/spec.md §4).
  */
 export async function probeMedia(reader: ByteReader, kind?: MediaKind | null): Promise<MediaInfo> {
   let container: MediaInfo['container'] = kind ?? null;
@@ -60,7 +60,7 @@ export function checkProbeOptions(options: ProbeOptions): void {
   if (kind !== undefined && kind !== null && kind !== 'mp4' && kind !== 'mp3') throw new OptionError('kind', "'mp4', 'mp3' or null", kind);
 }
 
-/** `media` with its header dropped when larger than `maxHeaderBytes` (SPEC §4: then throttled like the rest). */
+/** `media` with its header dropped when larger than `maxHeaderBytes` (docs/spec.md §4: then throttled like the rest). */
 export function boundHeader(media: MediaInfo, maxHeaderBytes: number = DEFAULT_MAX_HEADER_BYTES): MediaInfo {
   if (media.headerBytes <= maxHeaderBytes) return media;
   return { ...media, header: [], headerBytes: 0 };

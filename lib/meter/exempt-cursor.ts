@@ -1,7 +1,7 @@
 import type { ByteRange } from '../types';
 
 /**
- * Which body bytes are exempt from BT (SPEC §5): the media header bytes the response carries,
+ * Which body bytes are exempt from BT (docs/spec.md §5): the media header bytes the response carries,
  * then the boost budget, which is spent on the first non-header bytes. Positions only grow.
  */
 export class ExemptCursor {

@@ -3,7 +3,7 @@ import type { ByteRange } from '../types';
 /**
  * The body-relative exempt ranges of a response that carries the file bytes `[start, end)`
  * (for a 206, `start` is the Content-Range start and `end` its last byte + 1). A 206 is
- * exempt for exactly the header bytes its range covers (SPEC §5).
+ * exempt for exactly the header bytes its range covers (docs/spec.md §5).
  *
  * @example
  * ```ts

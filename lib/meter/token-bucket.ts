@@ -1,5 +1,5 @@
 /**
- * A token bucket with an explicit burst bound (SPEC §5): tokens accrue at `rate` bytes/s up
+ * A token bucket with an explicit burst bound (docs/spec.md §5): tokens accrue at `rate` bytes/s up
  * to `burst`, so a stall (backpressure, an idle client) never banks more than `burst`.
  * Pure: the caller passes the time, in milliseconds, from an injected clock.
  */

@@ -1,5 +1,5 @@
 /**
- * Max-min fair, work-conserving split of `capacity` among `demands` (SPEC §5): every demand
+ * Max-min fair, work-conserving split of `capacity` among `demands` (docs/spec.md §5): every demand
  * at or below the fair share is met in full, and what those leave unused is shared equally
  * by the rest ("water-filling"). The sum of the result never exceeds `capacity`.
  *

@@ -2,7 +2,7 @@ import type { Plan, SegmentFacts } from '../types';
 
 /**
  * One finished response, as the access log, the `response` event and the
- * `koa-bandwidth:response` diagnostics channel carry it (issue 7).
+ * `koa-bandwidth:response` diagnostics channel carry it (docs/observability.md).
  */
 export interface ResponseRecord {
   /** When the response ended, ISO 8601. */
@@ -13,7 +13,7 @@ export interface ResponseRecord {
   session: string;
   ip: string;
   method: string;
-  /** The URL as seen downstream: BT params stripped (SPEC §3). */
+  /** The URL as seen downstream: BT params stripped (docs/spec.md §3). */
   url: string;
   status: number;
   /** Body bytes actually written to the client. */

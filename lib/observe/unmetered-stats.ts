@@ -51,7 +51,7 @@ class UnmeteredCount implements UnmeteredResponse {
   ) {}
 
   add(n: number): void {
-    // A few additions per write, no clock: nothing else is done per chunk (issue 7).
+    // A few additions per write, no clock: nothing else is done per chunk (docs/observability.md).
     this.bytes += n;
     this.vhost.bytesSent += n;
     this.vhost.pending += n;
@@ -72,7 +72,7 @@ class UnmeteredCount implements UnmeteredResponse {
 /**
  * The figures of responses the meter leaves alone (no BT, no cap, or a host that matches no
  * vhost), so that `stats()` shows every byte and every active session, not only the metered
- * ones (issue 7). Keys are configured vhost names or `_unmatched` and session ids. A session
+ * ones (docs/observability.md). Keys are configured vhost names or `_unmatched` and session ids. A session
  * stays between the responses of its connection (a keep-alive client's next request finds it,
  * rate window and all); idle ones are swept once they outnumber the active ones by
  * {@link IDLE_SLACK}, so the state is bounded by the config and by open connections.

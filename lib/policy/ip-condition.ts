@@ -8,7 +8,7 @@ export type IpTest = (m: MatchContext) => boolean;
 export class IpSyntaxError extends Error {}
 
 /**
- * Compile the body of `IP[...]` (SPEC §2): single address, last-octet range, CIDR, dotted
+ * Compile the body of `IP[...]` (docs/spec.md §2): single address, last-octet range, CIDR, dotted
  * mask, IPv6 address or CIDR, or a country code (needs `geoip`).
  */
 export function compileIpCondition(body: string, hasGeoip: boolean): IpTest {

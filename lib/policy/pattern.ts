@@ -1,4 +1,4 @@
-/** A compiled `*` pattern: a plain function, no RegExp (SPEC §2). */
+/** A compiled `*` pattern: a plain function, no RegExp (docs/spec.md §2). */
 export type PatternMatcher = (text: string) => boolean;
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The one Lua script behind the Redis store (SPEC §6). It runs atomically inside Redis, so
+ * The one Lua script behind the Redis store (docs/spec.md §6). It runs atomically inside Redis, so
  * the budget of a vhost has a single clock (Redis `TIME`) and a single writer at a time.
  *
  * State lives in one hash per vhost, `{<prefix><vhost>}:lease`. The hash tag keeps a vhost on

@@ -139,7 +139,7 @@ const debugRedis = debuglog('koa-bandwidth');
 /**
  * Reconnect soon, and at least every 500 ms: by default node-redis backs off to 2 s and ioredis
  * to 5 s between attempts, so after a long outage the fleet would share the cap again only
- * that long after Redis came back (issue 6 asks for 2 s).
+ * that long after Redis came back (docs/redis.md: within 2 s).
  */
 function reconnectDelay(attempt: number): number {
   return Math.min(50 * 2 ** attempt, 500);

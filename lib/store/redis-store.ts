@@ -66,7 +66,7 @@ const KNOWN = new Set(['client', 'prefix', 'timeoutMs', 'leaseMs', 'processTtlMs
 
 /**
  * A {@link CapStore} that shares each vhost's TrafficCap across processes and hosts through
- * Redis (SPEC §6). Emits `state` ({@link RedisStoreState}) when it degrades or recovers.
+ * Redis (docs/spec.md §6). Emits `state` ({@link RedisStoreState}) when it degrades or recovers.
  */
 export class RedisStore extends EventEmitter implements CapStore {
   readonly kind = 'redis';
@@ -195,7 +195,7 @@ export class RedisStore extends EventEmitter implements CapStore {
     void this.#refill(vhost, st, cap, want, weight);
   }
 
-  /** cap ÷ last known process count, clocked locally (SPEC §6). */
+  /** cap ÷ last known process count, clocked locally (docs/spec.md §6). */
   #fallback(st: VhostState, cap: number, want: number): number {
     if (want <= 0) return 0;
     const n = st.processes || this.#lastProcesses || this.#fallbackProcesses;

@@ -13,7 +13,7 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
 }
 
 describe('koa-bandwidth probe', () => {
-  it('prints one JSON object per file with the SPEC §7 fields', async () => {
+  it('prints one JSON object per file with the docs/spec.md §7 fields', async () => {
     const files = ['moov-last.mp4', 'vbr-xing.mp3', 'fragmented.mp4'].map((n) => path.join(dir, n));
     const { code, out, err } = await run(files);
     expect(code).toBe(0);

@@ -1,6 +1,6 @@
 import { parseAmount, parseUnit, toBytesPerSecond, kbpsToBytes, mbpsToBytes } from '../../lib/config/units';
 
-describe('units (SPEC §1)', () => {
+describe('units (docs/spec.md §1)', () => {
   it.each([
     ['kbps', 1000, 125_000],
     ['mbps', 2, 250_000],

@@ -2,7 +2,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { serveCommand } from '../../lib/cli/serve';
 
-// Issue 7 through `serve`: after real downloads, koa_bandwidth_sent_bytes_total for the vhost
+// The metrics of docs/observability.md through `serve`: after real downloads, koa_bandwidth_sent_bytes_total for the vhost
 // equals the bytes the clients received.
 const ROOT = path.join(__dirname, '..', '..');
 const CONF = path.join(ROOT, 'example-app', 'conf');

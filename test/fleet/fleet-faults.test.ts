@@ -4,9 +4,9 @@ import { spreadBytesIn, worstStall } from '../helpers/fleet-stats';
 import { REDIS_FLAVOURS, sleep } from '../helpers/redis-server';
 import { describeWithTools } from '../helpers/system';
 
-// Issue 6, "Done when", the fault test: while three node:cluster workers (bench/fleet.js) serve
+// The fleet fault test (docs/redis.md): while three node:cluster workers (bench/fleet.js) serve
 // downloads at 70 / 20 / 10 %, Redis is frozen (SIGSTOP, SIGCONT), then killed and restarted.
-// 200 downloads, as in fleet-share.test.ts (issue 6). Before slow flows' write phases were
+// 200 downloads, as in fleet-share.test.ts. Before slow flows' write phases were
 // spread (lib/meter/flow.ts, nextPhase), the 140 sessions of the big process wrote in step after
 // an outage and stalled 290–349 ms; now the worst stall is about 160 ms.
 const CAP_MBPS = 20;

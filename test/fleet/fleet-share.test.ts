@@ -4,7 +4,7 @@ import { jain, spreadBytesIn, worstStall } from '../helpers/fleet-stats';
 import { REDIS_FLAVOURS, sleep } from '../helpers/redis-server';
 import { describeWithTools } from '../helpers/system';
 
-// Issue 6, "Done when": three real processes (node:cluster workers of bench/fleet.js, each a Koa
+// The fleet share test (docs/redis.md): three real processes (node:cluster workers of bench/fleet.js, each a Koa
 // app with bandwidth() on redisStore) share a 20 Mbps vhost cap; 200 downloads, 70 / 20 / 10 %
 // of them on each process. Measured at the clients.
 const CAP_MBPS = 20;

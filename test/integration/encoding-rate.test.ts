@@ -5,7 +5,7 @@ import type { MediaInfo, StatsSnapshot } from '../../lib/types';
 import { download, eventually, rateAfter, startMediaServer, timeToBytes, VHOST, type MediaServer } from './media-app';
 import { ffprobe, makeMp4, tempMediaDir, writeGarbage, type FfprobeFacts } from './media-files';
 
-// SPEC §2 and §4 end to end: `$URL[/vod/*.mp4], 1000x, 120, 5` through a real Koa app with
+// docs/spec.md §2 and §4 end to end: `$URL[/vod/*.mp4], 1000x, 120, 5` through a real Koa app with
 // koa-send, measured at an HTTP client on loopback.
 describeWithTools({ ffmpeg: 'ffmpeg', ffprobe: 'ffmpeg' }, 'a 1000x rule through Koa and koa-send', () => {
   const { dir, cleanup } = tempMediaDir();
@@ -46,7 +46,7 @@ describeWithTools({ ffmpeg: 'ffmpeg', ffprobe: 'ffmpeg' }, 'a 1000x rule through
       expect(movie.duration).toBeCloseTo(24, 0);
       expect(movie.bitRate).toBeGreaterThan(100_000);
       expect(movie.bitRate).toBeLessThan(250_000);
-      // ffprobe's rate counts the whole file; SPEC §4's payload rate leaves out the ~1 % header.
+      // ffprobe's rate counts the whole file; docs/spec.md §4's payload rate leaves out the ~1 % header.
       expect(probed.bitrate! / movie.bitRate).toBeGreaterThan(0.97);
       expect(probed.bitrate! / movie.bitRate).toBeLessThanOrEqual(1);
       expect(probed.headerBytes).toBeGreaterThan(1000);

@@ -7,8 +7,8 @@ import { makeMp4, tempMediaDir, topLevelBoxes, withLargeMoov } from './media-fil
 
 const run = promisify(execFile);
 
-// Issue 4: a player (here ffprobe) reading an MP4 with moov at the end over HTTP fetches
-// the moov with a Range request; that 206 is exempt for its header bytes (SPEC §5), so the
+// A player (here ffprobe) reading an MP4 with moov at the end over HTTP fetches
+// the moov with a Range request; that 206 is exempt for its header bytes (docs/spec.md §5), so the
 // metadata arrives at once even under a low BT rate. `/probe/` is 10 000 bytes/s with a
 // 30 000-byte boost, and the moov is ~65 kB: throttled, it would need over 3.5 s.
 const RATE = 10_000;

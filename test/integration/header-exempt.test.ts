@@ -4,7 +4,7 @@ import { describeWithTools } from '../helpers/system';
 import { download, eventually, startMediaServer, timeToBytes, type MediaServer } from './media-app';
 import { makeMp4, tempMediaDir, topLevelBoxes, withLargeMoov } from './media-files';
 
-// SPEC §4–5 end to end: the media header goes out unthrottled, and a 206 is exempt for
+// docs/spec.md §4–5 end to end: the media header goes out unthrottled, and a 206 is exempt for
 // exactly the header bytes its range covers. `/slow/` is 1000 bytes/s with no boost, so
 // the ~65 kB `moov` would take over a minute if it were throttled.
 const RATE = 1000;

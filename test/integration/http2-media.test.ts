@@ -19,7 +19,7 @@ function fetch2(session: http2.ClientHttp2Session, p: string, range?: string): P
   });
 }
 
-// SPEC §5: HTTP/2 works, and a session is the HTTP/2 connection. Two streams fetch the
+// docs/spec.md §5: HTTP/2 works, and a session is the HTTP/2 connection. Two streams fetch the
 // ~65 kB moov of a moov-last file at once under 1000 bytes/s, on one session.
 describeWithTools({ ffmpeg: 'ffmpeg' }, 'media over HTTP/2 (h2c)', () => {
   const { dir, cleanup } = tempMediaDir();

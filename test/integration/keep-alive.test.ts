@@ -22,7 +22,7 @@ function fetchOn(agent: http.Agent, port: number, urlPath: string, opts: { metho
 }
 
 // A player keeps one HTTP/1.1 connection for its requests: a HEAD, the moov, then media.
-// Each response gets its own header exemption (SPEC §5), on one session.
+// Each response gets its own header exemption (docs/spec.md §5), on one session.
 describeWithTools({ ffmpeg: 'ffmpeg' }, 'media requests on one keep-alive connection', () => {
   const { dir, cleanup } = tempMediaDir();
   let srv: MediaServer;

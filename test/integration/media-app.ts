@@ -93,7 +93,7 @@ export async function startMediaServer(dir: string, opts: { maxHeaderBytes?: num
   };
 }
 
-/** The same config as a config directory (SPEC §1): server.xml, vhosts.xml, svc/<vhost>/throttling.txt. */
+/** The same config as a config directory (docs/spec.md §1): server.xml, vhosts.xml, svc/<vhost>/throttling.txt. */
 export function writeConfDir(conf: string): string {
   fs.mkdirSync(path.join(conf, 'svc', VHOST), { recursive: true });
   fs.writeFileSync(
@@ -164,7 +164,7 @@ export function timeToBytes(samples: Sample[], bytes: number): number {
 
 /**
  * The rate at the client, bytes/s, over the samples after the first `afterBytes` bytes.
- * The meter writes in bursts (SPEC §5; docs/metering.md: every 250 ms to 2 s), so chunks
+ * The meter writes in bursts (docs/spec.md §5; docs/metering.md: every 250 ms to 2 s), so chunks
  * less than 30 ms apart are one write; the rate is the bytes of the writes after the first
  * over the time from the first write to the last, so partial writes never skew it.
  */

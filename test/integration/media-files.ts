@@ -33,7 +33,7 @@ export async function ffprobe(file: string): Promise<FfprobeFacts> {
 
 // The recipe of scripts/make-media-fixtures.sh, longer: 10 fps, no B-frames, noise so x264
 // spends its bitrate. About 150 kbps in all, so the header is ~1 % of the file and
-// ffprobe's whole-file rate is within a few % of the payload rate of SPEC §4.
+// ffprobe's whole-file rate is within a few % of the payload rate of docs/spec.md §4.
 const video = (s: number): string[] => ['-f', 'lavfi', '-i', `testsrc=size=160x120:rate=10:duration=${s}`];
 const audio = (s: number): string[] => ['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=8000:duration=${s}`];
 const x264 = ['-vf', 'noise=alls=8:allf=t', '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-bf', '0', '-b:v', '130k', '-maxrate', '130k', '-bufsize', '260k', '-g', '10'];

@@ -4,7 +4,7 @@ import { describeWithTools } from '../helpers/system';
 import { download, eventually, rateAfter, startMediaServer, timeToBytes, VHOST, type MediaServer } from './media-app';
 import { ffprobe, makeMp3, tempMediaDir } from './media-files';
 
-// SPEC §2 and §4 end to end for MP3: `$URL[*.mp3], x, 100, 5` takes its rate from the frame
+// docs/spec.md §2 and §4 end to end for MP3: `$URL[*.mp3], x, 100, 5` takes its rate from the frame
 // bitrate (CBR) or from the Xing frame count (VBR).
 describeWithTools({ ffmpeg: 'ffmpeg', ffprobe: 'ffmpeg' }, 'an x rule on MP3 through Koa', () => {
   const { dir, cleanup } = tempMediaDir();

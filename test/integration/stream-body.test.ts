@@ -9,7 +9,7 @@ import type { ResponseRecord } from '../../lib/observe/response-record';
 import { until } from '../observe/http-client';
 
 // A media body with no file behind it (a proxy, a cache): the probe reads a bounded prefix
-// of the stream (SPEC §4), and the client still gets every byte.
+// of the stream (docs/spec.md §4), and the client still gets every byte.
 const file = path.join(__dirname, '../fixtures/media/moov-first.mp4');
 const bytes = fs.readFileSync(file);
 

@@ -5,7 +5,7 @@ import { fileReader, probeFile } from '../../lib/media/probe-file';
 import { probeMedia } from '../../lib/media/probe-media';
 import { boxHeader64, countingReader, ftyp, moov } from './build';
 
-// SPEC §4: the probe reads only the few ranges it needs, so it is fast on multi-GB files.
+// docs/spec.md §4: the probe reads only the few ranges it needs, so it is fast on multi-GB files.
 describe('a sparse 5 GiB MP4 with a 64-bit mdat and moov at the end', () => {
   const SIZE = 5 * 1024 ** 3;
   const front = ftyp();

@@ -10,7 +10,7 @@ const conf = path.join(__dirname, '..', 'fixtures', 'conf', 'valid');
 const media = path.join(__dirname, '..', 'fixtures', 'media');
 const expected = JSON.parse(fs.readFileSync(path.join(media, 'expected.json'), 'utf8')) as Record<string, { size: number; headerBytes: number; trailerBytes: number; ffprobeDuration: number }>;
 
-/** The encoding rate SPEC §4 defines, in kbps: payload bytes × 8 ÷ duration. */
+/** The encoding rate docs/spec.md §4 defines, in kbps: payload bytes × 8 ÷ duration. */
 function encodingKbps(file: string): number {
   const e = expected[file]!;
   return ((e.size - e.headerBytes - e.trailerBytes) * 8) / e.ffprobeDuration / 1000;

@@ -7,7 +7,7 @@ import { DEFAULT_LIMITS, resolvePlan, withEncodingRate } from '../../lib/policy/
 import { takeBtParams } from '../../lib/policy/take-bt-params';
 import type { Plan, RequestFacts } from '../../lib/types';
 
-// Property-based fuzz (issue 2): random rule lines, random XML and random query strings.
+// Property-based fuzz: random rule lines, random XML and random query strings.
 // Nothing but ConfigError/ConfigErrors may be thrown, nothing may hang, and every plan is
 // finite and non-negative.
 

@@ -6,7 +6,7 @@ import { makeMp4, tempMediaDir, withLargeMoov } from '../integration/media-files
 
 // Regression: respond() probed only fs.ReadStream bodies, so an MP4 sent as a Buffer (an
 // in-memory cache) got the fallback rate of its `1000x` rule and a throttled header.
-// SPEC §4 / issue 4: a body without a path is probed from its bytes.
+// docs/spec.md §4: a body without a path is probed from its bytes.
 describeWithTools({ ffmpeg: 'ffmpeg' }, 'an MP4 sent as a Buffer body', () => {
   const { dir, cleanup } = tempMediaDir();
   let srv: MediaServer;

@@ -5,7 +5,7 @@ import { redisStore, type RedisStore } from '../../lib/store/redis-store';
 import { describeWithTools } from '../helpers/system';
 import { REDIS_FLAVOURS, saturate, sleep, startRedisCluster, type RedisClusterServer, type RedisFlavour } from '../helpers/redis-server';
 
-// SPEC §6: keys are hash-tagged per vhost, so the one script call of a lease touches one slot
+// docs/spec.md §6: keys are hash-tagged per vhost, so the one script call of a lease touches one slot
 // and runs unchanged on a Redis Cluster, through either client's cluster mode.
 const CAP = 1_000_000;
 

@@ -1,6 +1,6 @@
 import { redisStore } from '../../lib/store/redis-store';
 
-// The local fallback (SPEC §6) with an injected clock and a client whose Redis is down:
+// The local fallback (docs/spec.md §6) with an injected clock and a client whose Redis is down:
 // cap ÷ known processes, a bounded burst, no dribbles, one warning, and back when Redis is.
 describe('redisStore fallback while Redis is down', () => {
   function setup(fallbackProcesses: number) {

@@ -2,7 +2,7 @@ import { redisStore, type RedisStore, type RedisStoreState } from '../../lib/sto
 import { describeWithTools } from '../helpers/system';
 import { REDIS_FLAVOURS, connectClient, saturate, sleep, startRedisServer, type RedisServer, type TestClient } from '../helpers/redis-server';
 
-// SPEC §6 failure semantics: a short deadline on every call, cap ÷ last known process count
+// docs/spec.md §6 failure semantics: a short deadline on every call, cap ÷ last known process count
 // while Redis is away, one log line per state change, recovery on its own.
 const CAP = 2_500_000;
 

@@ -2,7 +2,7 @@ import { redisStore, type RedisStore } from '../../lib/store/redis-store';
 import { describeWithTools } from '../helpers/system';
 import { REDIS_FLAVOURS, connectClient, saturate, sleep, startRedisServer, type RedisServer, type TestClient } from '../helpers/redis-server';
 
-// SPEC §6 against a real redis-server. Every figure is measured over a window after a warm-up,
+// docs/spec.md §6 against a real redis-server. Every figure is measured over a window after a warm-up,
 // so the one-off first lease of each process does not count.
 const CAP = 2_500_000; // 20 Mbps, bytes/s
 

@@ -1,4 +1,5 @@
 import { MAX_AMOUNT, parseAmount } from './units';
+import { parseDuration } from './duration';
 
 /**
  * Amounts as a JavaScript caller writes them (docs/config.md, "Amounts in JavaScript"):
@@ -50,20 +51,6 @@ const AMBIGUOUS: Readonly<Record<string, string>> = Object.freeze({
   'mbit/s': "'mbps'",
 });
 
-/** Seconds in one of each duration unit. */
-const DURATION: Readonly<Record<string, number>> = Object.freeze({
-  ms: 0.001,
-  s: 1,
-  sec: 1,
-  secs: 1,
-  second: 1,
-  seconds: 1,
-  min: 60,
-  mins: 60,
-  minute: 60,
-  minutes: 60,
-});
-
 /** The outcome of reading an amount: the value in base units, or why it was refused. */
 export type AmountResult = { ok: true; value: number } | { ok: false; expected: string };
 
@@ -109,10 +96,12 @@ export function readRate(value: unknown): AmountResult {
 export function readDuration(value: unknown): AmountResult {
   if (typeof value === 'number') return inRange(value) ? { ok: true, value } : { ok: false, expected: DURATION_EXPECTED };
   if (typeof value !== 'string') return { ok: false, expected: DURATION_EXPECTED };
+  // Milliseconds here; every other unit is the config files' time expression
+  // (`'5s'`, `'2min'`, `'1min 30secs'`), so JavaScript and XML read times alike.
   const s = split(value);
-  const per = s ? (s.unit === '' ? undefined : DURATION[s.unit]) : undefined;
-  if (!s || per === undefined) return { ok: false, expected: DURATION_EXPECTED };
-  return { ok: true, value: s.n * per };
+  if (s?.unit === 'ms') return { ok: true, value: s.n / 1000 };
+  const seconds = /[a-z]/i.test(value) ? parseDuration(value) : null;
+  return seconds === null ? { ok: false, expected: DURATION_EXPECTED } : { ok: true, value: seconds };
 }
 
 /**

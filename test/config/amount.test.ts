@@ -70,11 +70,14 @@ describe('amounts in JavaScript (docs/config.md, "Amounts in JavaScript")', () =
       ['2min', 120],
       ['1.5 mins', 90],
       ['1 minute', 60],
+      // The config files' time expressions read the same here.
+      ['1min 30secs', 90],
+      ['2hours', 7200],
     ])('reads %j as %d s', (value, seconds) => {
       expect(readDuration(value)).toEqual({ ok: true, value: seconds });
     });
 
-    it.each<[unknown]>([['5'], ['5h'], ['soon'], ['-5s'], [-1], [NaN], ['5 s s'], [null], ['ms']])('refuses %j', (value) => {
+    it.each<[unknown]>([['5'], ['5h'], ['soon'], ['-5s'], [-1], [NaN], ['5 s s'], [null], ['ms'], ['30secs 1min'], ['1min 30']])('refuses %j', (value) => {
       const r = readDuration(value);
       expect(r.ok).toBe(false);
       expect(r.ok ? '' : r.expected).toMatch(/seconds ≥ 0 or a string with a unit \('5s', '500ms', '2min'\)/);

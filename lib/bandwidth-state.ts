@@ -1,7 +1,7 @@
 import { debuglog } from 'node:util';
 import type { VhostConfig } from './config/config-model';
 import { BOOST_FORMS, parseBoostValue, type BoostValue } from './config/boost';
-import { parseRateString, RATE_UNITS } from './config/rate-string';
+import { readPercent, readRate, type Percent, type Rate } from './config/amount';
 import { isAmount } from './config/units';
 import { OptionError } from './errors';
 import type { MeteredBody } from './meter/metered-body';
@@ -27,9 +27,9 @@ export interface BandwidthChange {
    * The bandwidth: bytes/s, or a string with its unit (`'2mbps'`, `'500kbps'`, `'64KiB/s'`).
    * The ratio is 100 unless one is set. `0` or `null`: no BT.
    */
-  rate?: number | string | null;
-  /** Percent of the bandwidth (`50` halves it). */
-  ratio?: number;
+  rate?: Rate | null;
+  /** Percent of the bandwidth (`50` or `'50%'` halves it). */
+  ratio?: Percent;
   /** Seconds, or a string: `'5s'`, `'1min 30secs'`, or bytes such as `'512KB'`. */
   boost?: number | string;
 }
@@ -157,7 +157,7 @@ export class BandwidthState {
   get rate(): number | null {
     return this.plan.rate;
   }
-  set rate(rate: number | string | null) {
+  set rate(rate: Rate | null) {
     this.set({ rate });
   }
 
@@ -165,7 +165,7 @@ export class BandwidthState {
   get ratio(): number {
     return this.plan.ratio;
   }
-  set ratio(ratio: number) {
+  set ratio(ratio: Percent) {
     this.set({ ratio });
   }
 
@@ -235,13 +235,15 @@ export function readChange(change: BandwidthChange): PlanControl {
     out.throttle = throttle;
   }
   if (rate !== undefined) {
-    const n = rate === null ? 0 : typeof rate === 'number' ? (isAmount(rate) ? rate : null) : typeof rate === 'string' ? parseRateString(rate) : null;
-    if (n === null) throw new OptionError('ctx.bandwidth.rate', `bytes/s (a finite number ≥ 0), null, or a string with a unit: ${RATE_UNITS}`, rate);
-    out.rate = n;
+    // One rule for every amount given in JavaScript (docs/config.md, "Amounts in JavaScript").
+    const r = rate === null ? ({ ok: true, value: 0 } as const) : readRate(rate);
+    if (!r.ok) throw new OptionError('ctx.bandwidth.rate', `${r.expected}, or null`, rate);
+    out.rate = r.value;
   }
   if (ratio !== undefined) {
-    if (!isAmount(ratio)) throw new OptionError('ctx.bandwidth.ratio', 'a finite percentage ≥ 0', ratio);
-    out.ratio = ratio;
+    const r = readPercent(ratio);
+    if (!r.ok) throw new OptionError('ctx.bandwidth.ratio', r.expected, ratio);
+    out.ratio = r.value;
   }
   if (boost !== undefined) {
     const b: BoostValue | null = typeof boost === 'number' ? (isAmount(boost) ? { seconds: boost } : null) : typeof boost === 'string' ? parseBoostValue(boost) : null;

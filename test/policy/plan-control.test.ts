@@ -1,6 +1,6 @@
-import { mergeControl, readChange } from '../../lib/bandwidth-state';
+import { mergeControl, readChange, type BandwidthChange } from '../../lib/bandwidth-state';
 import { OptionError } from '../../lib/errors';
-import { applyControl } from '../../lib/policy/plan-control';
+import { applyControl, type PlanControl } from '../../lib/policy/plan-control';
 import { DEFAULT_LIMITS, resolvePlan, withEncodingRate } from '../../lib/policy/resolve-plan';
 import type { RequestFacts } from '../../lib/types';
 import { vhost } from './vhost';
@@ -64,8 +64,9 @@ describe('applyControl (the per-response layer)', () => {
 });
 
 describe('readChange (validating ctx.bandwidth.set)', () => {
-  it.each([
+  it.each<[BandwidthChange, PlanControl]>([
     [{ rate: '2mbps' }, { rate: 250_000 }],
+    [{ ratio: '50%' }, { ratio: 50 }],
     [{ rate: 1000 }, { rate: 1000 }],
     [{ rate: null }, { rate: 0 }],
     [{ boost: '1min 30secs' }, { boost: { seconds: 90 } }],

@@ -14,7 +14,9 @@ const CAP = (CAP_MBPS * 1_000_000) / 8;
 // FLEET_FAULT_DOWNLOADS=N runs it at another size.
 const DOWNLOADS = Number(process.env.FLEET_FAULT_DOWNLOADS ?? 200);
 const SPREAD = [0.7, 0.2, 0.1].map((f) => Math.round(DOWNLOADS * f));
-const OUTAGE_MS = 2000;
+// Long enough that a download which waited for Redis to come back stalls for seconds, far
+// beyond what a busy machine's scheduling adds (1.7 s seen with two busy loops on 2 cores).
+const OUTAGE_MS = 4000;
 const KEY = '{kb:media}:lease';
 
 interface Outage {
@@ -103,7 +105,8 @@ describeWithTools({ 'redis-server': 'redis-server' }, 'the fleet when Redis fail
 
     expect(run.downloads.filter((d) => d.ended !== null).map((d) => d.ended)).toEqual([]);
     // The targets (≥ 90 % of the cap, stalls ≤ 250 ms beyond pace, recovery ≤ 2 s) are printed
-    // above; the bounds here are 3× as wide, so a busy machine cannot fail them.
+    // above and measured by bench/fleet.js; the bounds here are wide, so a busy machine cannot
+    // fail them. The stall bound tells "fell back at once" from "waited out the outage".
     expect(before).toBeGreaterThan(0.7);
     expect(before).toBeLessThan(1.1);
     for (const f of figures) {
@@ -115,6 +118,6 @@ describeWithTools({ 'redis-server': 'redis-server' }, 'the fleet when Redis fail
     }
     expect(rejoined).toBeGreaterThanOrEqual(0);
     expect(rejoined).toBeLessThanOrEqual(6000);
-    expect(worst.stall).toBeLessThanOrEqual(750);
+    expect(worst.stall).toBeLessThan(OUTAGE_MS - 1000);
   }, 60_000);
 });

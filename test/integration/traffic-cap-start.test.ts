@@ -53,6 +53,7 @@ describe('a 2 Mbps TrafficCap behaves like a 2 Mbps NIC from the first byte', ()
   // "stuck" on a busy machine (quiet, it is 2.03–2.07 s).
   it('sends 500 KB in 2.0 s on a new vhost bucket', async () => {
     const ms = await timedDownload(port);
+    process.stdout.write(`[cap start] 500 KB under a 2 Mbps TrafficCap: ${ms.toFixed(0)} ms\n`);
     expect(ms).toBeGreaterThanOrEqual(1940);
     expect(ms).toBeLessThanOrEqual(4000);
   });
@@ -60,6 +61,7 @@ describe('a 2 Mbps TrafficCap behaves like a 2 Mbps NIC from the first byte', ()
   it('and again after the vhost was idle for a second', async () => {
     await sleep(1000);
     const ms = await timedDownload(port);
+    process.stdout.write(`[cap start] 500 KB under a 2 Mbps TrafficCap: ${ms.toFixed(0)} ms\n`);
     expect(ms).toBeGreaterThanOrEqual(1940);
     expect(ms).toBeLessThanOrEqual(4000);
   });

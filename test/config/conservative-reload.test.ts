@@ -5,6 +5,7 @@ import path from 'node:path';
 import request from 'supertest';
 import Koa from 'koa';
 import { bandwidth, ConfigErrors, type BandwidthConfig } from '../../lib/index';
+import { waitFor } from '../observe/http-client';
 
 const fixture = path.join(__dirname, '..', 'fixtures', 'conf', 'valid');
 const RULES = path.join('svc', 'www.example.com', 'throttling.txt');
@@ -147,13 +148,6 @@ describe('server.xml moved away for 400 ms, as editors and deploy tools do', () 
   });
 });
 
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('losing the watch on the config directory', () => {
   it('is reported as ConfigErrors, the one error type `error` listeners get', async () => {

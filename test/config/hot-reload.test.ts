@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Koa from 'koa';
 import { bandwidth, ConfigErrors, type BandwidthConfig } from '../../lib/index';
-import { until } from '../observe/http-client';
+import { until, waitFor } from '../observe/http-client';
 
 const fixture = path.join(__dirname, '..', 'fixtures', 'conf', 'valid');
 const rulesFile = (dir: string): string => path.join(dir, 'svc', 'www.example.com', 'throttling.txt');
@@ -147,10 +147,3 @@ describe('hot reload of the config directory', () => {
   });
 });
 
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { serveCommand } from '../../lib/cli/serve';
 import { freePort } from '../helpers/system';
+import { waitFor } from '../observe/http-client';
 
 const ROOT = path.join(__dirname, '..', '..');
 const CONF = path.join(ROOT, 'example-app', 'conf');
@@ -94,10 +95,3 @@ describe('koa-bandwidth serve', () => {
   });
 });
 
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

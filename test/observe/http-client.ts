@@ -57,10 +57,16 @@ export function fetch(port: number, path: string, host: string, opts: { headers?
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Waits until `cond()` holds or `ms` pass; resolves with whether it held. */
 export async function until(cond: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   while (!cond() && Date.now() < end) await sleep(10);
   return cond();
+}
+
+/** Like `until`, but a timeout is an error. */
+export async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
+  if (!(await until(cond, ms))) throw new Error('timed out waiting');
 }
 
 /** The value of one series in Prometheus text, or undefined. */

@@ -116,7 +116,7 @@ function rng(seed) {
 
 /**
  * The viewers workloads (what each models, docs/benchmarks.md):
- * - lockstep: every download of one file starts at offset 0 at once (the issue-8 workload);
+ * - lockstep: every download of one file starts at offset 0 at once;
  * - hot: viewers of one hot file, each starting at a random byte (a `Range` request), as
  *   viewers seek in a film;
  * - zipf: viewers spread over 50 files with Zipf-like popularity (file k ∝ 1/k), each at a
@@ -152,18 +152,10 @@ async function viewers(system, media, kind) {
       targets: viewerTargets(kind, base, count),
       probe: system.name === 'koa-bandwidth' ? () => cacheCounters(base) : null,
     }));
-  const delivered = sum(r.perSession);
   const hits = r.probe ? r.probe.end.hits - r.probe.start.hits : null;
   const misses = r.probe ? r.probe.end.misses - r.probe.start.misses : null;
   const out = {
-    sessions: r.connected,
-    responded: r.responded,
-    errors: r.errors,
-    deliveredMB: round(delivered / 1e6, 2),
-    meanSessionKbps: r.connected ? round((delivered * 8) / 1000 / r.seconds / r.connected, 2) : null,
-    cpuSeconds: round(r.cpuSeconds, 3),
-    cpuSecondsPerGB: delivered ? round(r.cpuSeconds / (delivered / 1e9), 2) : null,
-    rssPerSessionKiB: r.connected ? round((r.rssLoadKiB - r.rssBaseKiB) / r.connected, 2) : null,
+    ...streamFigures(r),
     cacheHitRate: hits != null && hits + misses > 0 ? round(hits / (hits + misses), 3) : null,
     cacheBypassing: r.probe ? r.probe.end.bypassing : null,
     cacheMiB: r.probe ? round(r.probe.end.cachedBytes / 1024 ** 2, 1) : null,
@@ -252,6 +244,21 @@ async function sharedCap(system, media) {
   return out;
 }
 
+/** The figures every streaming workload reports, from one streamCase() result. */
+function streamFigures(r) {
+  const delivered = sum(r.perSession);
+  return {
+    sessions: r.connected,
+    responded: r.responded,
+    errors: r.errors,
+    deliveredMB: round(delivered / 1e6, 2),
+    meanSessionKbps: r.connected ? round((delivered * 8) / 1000 / r.seconds / r.connected, 2) : null,
+    cpuSeconds: round(r.cpuSeconds, 3),
+    cpuSecondsPerGB: delivered ? round(r.cpuSeconds / (delivered / 1e9), 2) : null,
+    rssPerSessionKiB: r.connected ? round((r.rssLoadKiB - r.rssBaseKiB) / r.connected, 2) : null,
+  };
+}
+
 async function sessions(system, media, count) {
   const rateBps = (P.sessionKbps * 1000) / 8;
   const c = { rateBps, boostSeconds: 0, sharedCapBps: 0 };
@@ -259,19 +266,7 @@ async function sessions(system, media, count) {
     streamCase(srv, `${base}/big.bin`, {
       count, windowMs: P.sessionWindowMs, settleMs: 1500, rampPerSec: count >= 5000 ? 5000 : 4000,
     }));
-  const delivered = sum(r.perSession);
-  const out = {
-    sessions: r.connected,
-    responded: r.responded,
-    errors: r.errors,
-    deliveredMB: round(delivered / 1e6, 2),
-    meanSessionKbps: r.connected ? round((delivered * 8) / 1000 / r.seconds / r.connected, 2) : null,
-    cpuSeconds: round(r.cpuSeconds, 2),
-    cpuSecondsPerGB: delivered ? round(r.cpuSeconds / (delivered / 1e9), 2) : null,
-    rssBaseKiB: r.rssBaseKiB,
-    rssLoadKiB: r.rssLoadKiB,
-    rssPerSessionKiB: r.connected ? round((r.rssLoadKiB - r.rssBaseKiB) / r.connected, 2) : null,
-  };
+  const out = { ...streamFigures(r), rssBaseKiB: r.rssBaseKiB, rssLoadKiB: r.rssLoadKiB };
   log(`${system.name} ${count} × ${P.sessionKbps} kbps: ${out.cpuSecondsPerGB} CPU s/GB, ${out.rssPerSessionKiB} KiB/session, mean ${out.meanSessionKbps} kbps, ${out.sessions} connected`);
   return out;
 }

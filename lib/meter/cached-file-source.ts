@@ -5,7 +5,7 @@ import type { CachedFile } from './cached-file';
 
 /**
  * When the cache steps aside, a flow reads this much at a time for itself: larger, rarer
- * reads than its writes (four 16 KiB writes of a 64 kbps flow per read), bounded per flow.
+ * reads than its writes (two 32 KiB writes of a 64 kbps flow per read), bounded per flow.
  */
 export const OWN_READ = 64 * 1024;
 

@@ -9,6 +9,7 @@ import { peekStream } from './media/peek-stream';
 import { anyLimit } from './meter/engine';
 import { exemptForRange } from './meter/exempt-for-range';
 import type { MeteredBody } from './meter/metered-body';
+import { respondDirectly } from './respond-direct';
 import type { BandwidthState } from './bandwidth-state';
 import type { BandwidthRuntime } from './runtime';
 import { observeResponse } from './observe/observe-response';
@@ -124,8 +125,10 @@ function finish(ctx: Context, state: BandwidthState, runtime: BandwidthRuntime, 
     plan,
   });
   if (metered) {
-    state.attach(ctx.body as MeteredBody);
-    runtime.track(sessionId, state, ctx.body as MeteredBody);
+    const body = ctx.body as MeteredBody;
+    state.attach(body);
+    runtime.track(sessionId, state, body);
+    respondDirectly(ctx, body);
   }
   observeResponse(ctx, plan.vhost, sessionId, plan, metered ? (ctx.body as MeteredBody) : null, runtime);
   return undefined;

@@ -38,6 +38,11 @@ export class MeteredBody extends Readable {
   /** The body writes (or wrote) straight to the socket: plain HTTP/1.1, known length. */
   direct = false;
 
+  /** Piped into `res` now, the body would write straight to its socket. */
+  canWriteDirectTo(res: NodeJS.WritableStream): boolean {
+    return !this.destroyed && this.dest === null && directSocket(res, this.flow.spec.length) !== null;
+  }
+
   /** Piped (by Koa's `pipeline(body, res)` or `body.pipe(res)`): direct when it can be. */
   override pipe<T extends NodeJS.WritableStream>(dest: T, opts?: { end?: boolean }): T {
     this.dest = dest as Dest;

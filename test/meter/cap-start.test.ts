@@ -57,3 +57,30 @@ describe.each([
     expect(doneAt).toBeLessThanOrEqual(2060);
   });
 });
+
+describe.each([
+  ['a TrafficCap', 'trafficCap'],
+  ['a session cap', 'sessionCap'],
+])('under %s, a body ends when its last byte has accrued, not on the next tick', (_name, key) => {
+  // The timers fire when the scheduler asked (runTimers), so a wake-up set for the tick grid
+  // shows as a body that ends up to a tick (20 ms) late, and a bucket that started at the
+  // first tick rather than at the request, a tick late on top.
+  it.each([
+    [250_000, 500_000],
+    [250_000, 123_457],
+    [64_000, 50_001],
+    [1_000_000, 777_777],
+    [12_500_000, 9_999_999],
+  ])('%d B/s, %d bytes: done at size ÷ cap (+2 ms), with no wake-ups beyond the ticks', (cap, size) => {
+    const h = harness();
+    const f = h.open({ session: 'a', length: size, [key]: cap });
+    const exact = (size / cap) * 1000;
+    let wakes = 0;
+    while (f.sent < size && h.now < exact + 1000) wakes += h.runTimers(1);
+    expect(f.sent).toBe(size);
+    expect(h.now).toBeGreaterThanOrEqual(exact);
+    expect(h.now).toBeLessThanOrEqual(exact + 2);
+    // A tick every 20 ms (+1 ms: the timer's margin) while the flow waits, and one early one.
+    expect(wakes).toBeLessThanOrEqual(Math.ceil(exact / 21) + 2);
+  });
+});

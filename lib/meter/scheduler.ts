@@ -67,15 +67,16 @@ export class Scheduler {
     const now = this.o.clock();
     const v = this.vhost(spec.vhost);
     v.cap = spec.trafficCap;
-    // The cap's clock starts with the vhost's first response, not at the tick after it: the
-    // store's bucket is made (empty) or looked at now (docs/metering.md).
-    if (v.cap > 0 && v.sessions.size === 0) topUp(v, this.o.store, this.o.tickMs);
+    const first = v.sessions.size === 0;
     let s = v.sessions.get(spec.session);
     if (!s) {
       s = new Session(spec.sessionId ?? `s${++this.nextSessionId}`, spec.session, v, spec.ip);
       v.sessions.set(spec.session, s);
       this.sessionCount++;
     }
+    // The cap's clock starts with the vhost's first response, not at the tick after it: the
+    // store's bucket is made (empty) or looked at now (docs/metering.md).
+    if (first && v.cap > 0) topUp(v, this.o.store, this.o.tickMs);
     if (spec.sessionCap !== s.cap) {
       s.cap = spec.sessionCap;
       s.bucket = s.cap > 0 ? new TokenBucket(s.cap, burstOf(s.cap, this.o, SHARED_PACE), now) : null;
@@ -354,8 +355,6 @@ export class Scheduler {
   private allocate(v: Vhost, now: number, flushes: Flow[]): void {
     const sessions = [...v.waiting];
     const demands = new Array<number>(sessions.length);
-    /** Bytes every waiting flow still has to be granted, per session. */
-    const lefts = new Array<number>(sessions.length);
     for (let i = 0; i < sessions.length; i++) {
       const s = sessions[i] as Session;
       let sum = 0;
@@ -368,7 +367,7 @@ export class Scheduler {
       }
       s.demand = s.bucket ? Math.min(sum, Math.floor(s.bucket.refill(now))) : sum;
       demands[i] = s.demand;
-      lefts[i] = left;
+      s.left = left;
     }
     let grants = demands;
     if (v.cap > 0) {
@@ -391,11 +390,11 @@ export class Scheduler {
       }
       s.bucket?.take(given);
       total += given;
-      lefts[i] = (lefts[i] as number) - given;
+      s.left -= given;
     }
     if (v.cap > 0) v.pool -= total;
     if (v.waiting.size === 0) this.waitingVhosts.delete(v);
-    else this.finishAt = Math.min(this.finishAt, now + finishWait(v, sessions, lefts, this.o.tickMs));
+    else this.finishAt = Math.min(this.finishAt, now + finishWait(v, sessions, this.o.tickMs));
   }
 }
 
@@ -407,14 +406,12 @@ export class Scheduler {
  * are looked at; when something else holds the bytes back (BT), that tick finds little to
  * grant and the grid takes over again.
  */
-function finishWait(v: Vhost, sessions: readonly Session[], lefts: readonly number[], tickMs: number): number {
+function finishWait(v: Vhost, sessions: readonly Session[], tickMs: number): number {
   let all = 0;
   let wait = 0;
-  for (let i = 0; i < sessions.length; i++) {
-    const left = lefts[i] as number;
-    all += left;
-    const b = (sessions[i] as Session).bucket;
-    if (b && left > 0) wait = Math.max(wait, b.msUntil(left));
+  for (const s of sessions) {
+    all += s.left;
+    if (s.bucket && s.left > 0) wait = Math.max(wait, s.bucket.msUntil(s.left));
   }
   if (v.cap > 0 && all > v.pool) wait = Math.max(wait, ((all - v.pool) * 1000) / v.cap);
   return all > 0 && wait > 0 && wait < tickMs ? wait : Infinity;

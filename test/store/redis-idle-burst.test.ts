@@ -102,31 +102,33 @@ describeWithTools({ 'redis-server': 'redis-server' }, 'redisStore after idleness
     }
 
     describe('the pieces', () => {
-      it('the script banks nothing for an idle process: back after a second, one lease at once and then none', async () => {
+      // Leases of 1 s here, so a busy machine cannot let a lease be earned between two calls.
+      it('the script banks nothing for an idle process: back after idleness, one lease at once and then none', async () => {
         const run = scriptRunner(loggingClient(flavour, (await processClient()).client, []), LEASE_SCRIPT);
         const key = `{t:${flavour}:idle-bank}:lease`;
-        // cap 100,000 B/s, 50 ms leases of 5,000 bytes, ttl 3 s.
-        const call = async (ask: number) => Number(((await run.run([key], ['p', '100000', String(ask), '1', '50', '3000'])) as unknown[])[0]);
-        expect(await call(5000)).toBe(5000); // new: one lease at once...
-        expect(await call(5000)).toBe(0); // ...and then only what it earns
-        await sleep(1000);
-        // A bucket that banked its room (5,000) while idle granted both of these.
-        expect(await call(5000)).toBe(5000);
-        expect(await call(5000)).toBe(0);
+        // cap 100,000 B/s, leases of 1 s (100,000 bytes), ttl 10 s.
+        const call = async (ask: number) => Number(((await run.run([key], ['p', '100000', String(ask), '1', '1000', '10000'])) as unknown[])[0]);
+        expect(await call(100_000)).toBe(100_000); // new: one lease at once...
+        expect(await call(100_000)).toBe(0); // ...and then only what it earns
+        await sleep(2500); // idle: more than two leases without a call
+        // A bucket that banked its room (1 s of its share) while idle granted both of these.
+        expect(await call(100_000)).toBe(100_000);
+        expect(await call(100_000)).toBe(0);
       });
 
       it('the store drops bytes it leased before an idle spell', async () => {
         let now = 0;
-        const store = redisStore({ client: (await processClient()).client as never, leaseMs: LEASE_MS, clock: () => now, logger: { warn: () => {} } });
+        const client = (await processClient()).client as never;
+        const store = redisStore({ client, leaseMs: 1000, processTtlMs: 10_000, clock: () => now, logger: { warn: () => {} } });
         stores.push(store);
         const v = vhost();
         expect(await store.lease(v, CAP, 1, 1)).toBe(1); // the first lease is what was asked: 1 byte
         now += 60;
-        expect(await store.lease(v, CAP, 1000, 1)).toBe(1000); // a lease of 50 ms of the cap: 124,000 left here
+        expect(await store.lease(v, CAP, 1000, 1)).toBe(1000); // a lease of 1 s of the cap: 2,499,000 left here
         expect(await store.lease(v, CAP, 1000, 1)).toBe(1000); // from the pool, no Redis call
-        now += 1000;
-        // Redis (its own clock) still has this process in debt, so nothing is granted; the
-        // 123,000 bytes left from before the idle second were handed out here before.
+        now += 2500;
+        // Redis (its own clock) still has this process in debt for about a second, so nothing is
+        // granted; the bytes left from before the idle spell were handed out here before.
         expect(await store.lease(v, CAP, 1000, 1)).toBe(0);
       });
     });

@@ -407,11 +407,17 @@ export class Scheduler {
  * grant and the grid takes over again.
  */
 function finishWait(v: Vhost, sessions: readonly Session[], tickMs: number): number {
+  // Mid-body (the common case) the first session already needs more than a tick brings: stop.
+  const most = v.cap > 0 ? v.pool + (v.cap * tickMs) / 1000 : Infinity;
   let all = 0;
   let wait = 0;
   for (const s of sessions) {
     all += s.left;
-    if (s.bucket && s.left > 0) wait = Math.max(wait, s.bucket.msUntil(s.left));
+    if (all >= most) return Infinity;
+    if (s.bucket && s.left > 0) {
+      wait = Math.max(wait, s.bucket.msUntil(s.left));
+      if (wait >= tickMs) return Infinity;
+    }
   }
   if (v.cap > 0 && all > v.pool) wait = Math.max(wait, ((all - v.pool) * 1000) / v.cap);
   return all > 0 && wait > 0 && wait < tickMs ? wait : Infinity;

@@ -37,6 +37,8 @@ export class Scheduler {
   private tickNow = 0;
   /** Before the next tick is due, when the bytes that finish every waiting flow of some vhost accrue. */
   private finishAt = Infinity;
+  /** The armed timer is such an early tick: the one after it keeps to the grid. */
+  private early = false;
   private nextSessionId = 0;
   /** Writes made from inside a write (see rest). */
   private depth = 0;
@@ -235,9 +237,13 @@ export class Scheduler {
     this.timer = null;
     this.timerAt = Infinity;
     this.finishAt = Infinity;
+    // At most one early tick between two on the grid: if the bytes were not there (a store
+    // answering late, a refused Redis lease), the next look is a tick away, not another ms.
+    const early = this.early;
+    this.early = false;
     const now = this.o.clock();
     const flushes: Flow[] = [];
-    for (const v of this.waitingVhosts) this.allocate(v, now, flushes);
+    for (const v of this.waitingVhosts) this.allocate(v, now, flushes, !early);
     for (const f of flushes) if (f.wanting && !f.closed) this.flush(f, now, this.paceOf(f, now).bytes);
     this.tickNow = now;
     this.wheel.due(now, this.wake);
@@ -259,6 +265,7 @@ export class Scheduler {
     if (at === Infinity || at >= this.timerAt) return;
     if (this.timer !== null) this.o.timers.clear(this.timer);
     this.timerAt = at;
+    this.early = at === this.finishAt;
     // +1: a timer may fire a fraction of a millisecond before the clock reaches its slot.
     this.timer = this.o.timers.set(this.tick, Math.ceil(at - now) + 1);
   }
@@ -352,7 +359,7 @@ export class Scheduler {
     f.spec.onGrant(n);
   }
 
-  private allocate(v: Vhost, now: number, flushes: Flow[]): void {
+  private allocate(v: Vhost, now: number, flushes: Flow[], finish: boolean): void {
     const sessions = [...v.waiting];
     const demands = new Array<number>(sessions.length);
     for (let i = 0; i < sessions.length; i++) {
@@ -394,7 +401,7 @@ export class Scheduler {
     }
     if (v.cap > 0) v.pool -= total;
     if (v.waiting.size === 0) this.waitingVhosts.delete(v);
-    else this.finishAt = Math.min(this.finishAt, now + finishWait(v, sessions, this.o.tickMs));
+    else if (finish) this.finishAt = Math.min(this.finishAt, now + finishWait(v, sessions, this.o.tickMs));
   }
 }
 

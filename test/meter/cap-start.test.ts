@@ -1,3 +1,4 @@
+import { memoryStore } from '../../lib/store/memory-store';
 import { harness } from './harness';
 
 /** Bytes sent by `f` at each tick from when it opened, for `ms`. */
@@ -82,5 +83,31 @@ describe.each([
     expect(h.now).toBeLessThanOrEqual(exact + 2);
     // A tick every 20 ms (+1 ms: the timer's margin) while the flow waits, and one early one.
     expect(wakes).toBeLessThanOrEqual(Math.ceil(exact / 21) + 2);
+  });
+});
+
+describe('the early tick for a body’s last bytes', () => {
+  it('comes at most once between two ticks on the grid when the store has nothing to give', () => {
+    let refuseFrom = Infinity;
+    let refuseUntil = 0;
+    const h = harness({
+      store: (clock) => {
+        const m = memoryStore({ clock });
+        return { ...m, lease: (v, cap, want, n) => (clock() >= refuseFrom && clock() < refuseUntil ? 0 : m.lease(v, cap, want, n)) };
+      },
+    });
+    // 250,000 B/s, 500,000 bytes: the last 250 bytes are due at 1,999 ms. The store gives
+    // nothing from then until 2,100 ms (a Redis lease refused while its debt is paid back).
+    [refuseFrom, refuseUntil] = [1999, 2100];
+    const f = h.open({ session: 'a', length: 500_000, trafficCap: 250_000 });
+    h.runTimers(1999);
+    const before = f.sent;
+    const wakes = h.runTimers(101);
+    expect(before).toBeLessThan(500_000);
+    // On the grid alone: one tick per 21 ms (20 + the timer's 1 ms), about 5. An early tick
+    // re-armed after every refusal would come every few ms (17 here).
+    expect(wakes).toBeLessThanOrEqual(2 * Math.ceil(101 / 21) + 1);
+    h.runTimers(100);
+    expect(f.sent).toBe(500_000);
   });
 });

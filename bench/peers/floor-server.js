@@ -1,6 +1,6 @@
 'use strict';
 // A reference, not a system under test: the least a Node HTTP server can do to send files at a
-// fixed slow rate on koa-bandwidth's write pace (16 KiB, or every 2 s at the latest: see
+// fixed slow rate on koa-bandwidth's write pace (32 KiB, or every 4 s at the latest: see
 // lib/meter/flow.ts SOLO_PACE). No Koa, no scheduler, no accounting: one setInterval per
 // response that reads the next slice with fs.read and writes it. Its CPU per GB shows how much
 // of koa-bandwidth's cost is Node's own per-write cost (docs/benchmarks.md).
@@ -10,8 +10,8 @@ const http = require('node:http');
 const path = require('node:path');
 
 const conf = JSON.parse(process.argv[2]);
-const MIN_WRITE = 16 * 1024;
-const periodMs = Math.min(2000, Math.max(250, (MIN_WRITE / conf.rateBps) * 1000));
+const MIN_WRITE = 32 * 1024;
+const periodMs = Math.min(4000, Math.max(250, (MIN_WRITE / conf.rateBps) * 1000));
 const slice = Math.round((conf.rateBps * periodMs) / 1000);
 const fds = new Map();
 

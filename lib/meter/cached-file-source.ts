@@ -5,7 +5,7 @@ import type { CachedFile } from './cached-file';
 
 /**
  * When the cache steps aside, a flow reads this much at a time for itself: larger, rarer
- * reads than its writes (four 16 KiB writes of a 64 kbps flow per read), bounded per flow.
+ * reads than its writes (two 32 KiB writes of a 64 kbps flow per read), bounded per flow.
  */
 export const OWN_READ = 64 * 1024;
 
@@ -50,22 +50,34 @@ export function cachedFileSource(cache: BlockCache, path: string, start: number,
 
   const limit = (f: CachedFile): number => Math.min(end, f.id.size);
 
+  /**
+   * This flow's own buffer, at least `n` bytes: the last one again once nothing holds a slice
+   * of it (the socket took the write, no stream keeps it), else a new one of OWN_READ or more.
+   */
+  const scratch = (n: number): Buffer => {
+    const reuse = ownBuf !== null && ownHeld === 0 && !ownKept && ownBuf.length >= n;
+    const buf = reuse ? (ownBuf as Buffer) : Buffer.allocUnsafe(Math.max(n, OWN_READ));
+    ownBuf = buf;
+    ownHeld = 0;
+    ownKept = false;
+    return buf;
+  };
+
   /** Reads for this flow alone: what is left of the read-ahead plus one fresh read. */
   const own = (f: CachedFile, n: number, cb: ReadCallback): void => {
     const head = ahead;
     ahead = null;
     const have = head ? head.length : 0;
     const at = pos + have;
-    const size = Math.min(limit(f) - at, Math.max(n - have, OWN_READ));
+    // Fill the buffer to OWN_READ (or to the grant, if larger), the read-ahead's tail
+    // included: a read of OWN_READ on top of the tail needed a larger buffer every time, so
+    // the buffer was never reused.
+    const size = Math.min(limit(f) - at, Math.max(n, OWN_READ) - have);
     if (size <= 0) {
       pos += have;
       return cb(null, have > 0 ? head : null);
     }
-    const reuse = ownBuf !== null && ownHeld === 0 && !ownKept && ownBuf.length >= have + size;
-    const buf = reuse ? (ownBuf as Buffer) : Buffer.allocUnsafe(Math.max(have + size, OWN_READ));
-    ownBuf = buf;
-    ownHeld = 0;
-    ownKept = false;
+    const buf = scratch(have + size);
     // The read-ahead's tail may sit at the end of this same buffer: copy works on overlaps.
     if (head) head.copy(buf, 0);
     f.inflight++;
@@ -103,13 +115,14 @@ export function cachedFileSource(cache: BlockCache, path: string, start: number,
         a.unpin();
         if (done) return cb(null, null);
         if (err2 || !b?.data || !a.data) return cb(err2 ?? new FileChangedError(f.path), null);
-        const out = Buffer.allocUnsafe(n);
+        // Into the flow's own buffer (no read-ahead is pending here: `read` serves that first).
+        const out = scratch(n).subarray(0, n);
         a.data.copy(out, 0, off, off + first);
         b.data.copy(out, first, 0, n - first);
         cache.served(a, first);
         cache.served(b, n - first);
         pos += n;
-        cb(null, out);
+        cb(null, out, ownPin);
       }, true);
       if (!took) {
         a.unpin();

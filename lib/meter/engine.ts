@@ -137,7 +137,7 @@ export function createEngine(opts: EngineOptions = {}): Engine {
   const clock = opts.clock ?? passClock();
   const ownStore = opts.store === undefined;
   const store = opts.store ?? memoryStore({ clock });
-  const scheduler = new Scheduler({ store, clock, timers: opts.timers ?? realTimers, tickMs, flushMs, flushBytes: 16 * 1024, burstSeconds });
+  const scheduler = new Scheduler({ store, clock, timers: opts.timers ?? realTimers, tickMs, flushMs, burstSeconds });
   const cacheBytes = range('blockCacheBytes', opts.blockCacheBytes ?? DEFAULT_CACHE_BYTES, 0, 2 ** 40);
   const files = new BlockCache({ maxBytes: cacheBytes });
   const bodies = new Set<MeteredBody>();

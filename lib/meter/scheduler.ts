@@ -7,13 +7,6 @@ import { waterFill } from './water-fill';
 import { pace, type PaceAnswer, type PaceConfig } from './write-pace';
 
 
-/**
- * Flows limited by BT alone wake on this grid (ms): writes due within one grain go out in one
- * pass, so the process and the clients wake once for many writes, not once per write. Their
- * pace writes every 250 ms at the soonest, so a grain is small beside it.
- */
-const SOLO_GRAIN_MS = 100;
-
 /** Writes a fast flow may make back to back in one pass when its socket takes each at once. */
 const REST_DEPTH = 16;
 
@@ -47,8 +40,12 @@ export class Scheduler {
 
   constructor(private readonly o: SchedulerOptions) {
     this.wheel = new TimingWheel<Flow>(o.tickMs);
-    this.paceConfig = { flushBytes: o.flushBytes, chunkMax: CHUNK_MAX, tickMs: o.tickMs };
-    this.grain = Math.max(o.tickMs, Math.ceil(SOLO_GRAIN_MS / o.tickMs) * o.tickMs);
+    this.paceConfig = { chunkMax: CHUNK_MAX, tickMs: o.tickMs };
+    // Flows limited by BT alone wake on a grid of one flush period (250 ms by default): writes
+    // due within it go out in one pass, so the process and the clients wake once for many
+    // writes, not once per write. A flow writes at most once a flush period anyway; its
+    // first write and its last bytes are not rounded (serveSolo).
+    this.grain = Math.max(o.tickMs, Math.ceil(o.flushMs / o.tickMs) * o.tickMs);
   }
 
   get tickMs(): number {
@@ -282,9 +279,9 @@ export class Scheduler {
     const p = this.paceOf(f, now);
     if (p.bytes > 0) return this.flush(f, now, p.bytes);
     // A wait of a tick (a first write, exempt bytes ahead) and the wait for the body's last
-    // bytes are kept; a write period is rounded up to the grain.
+    // bytes are kept; a write period is rounded up to the grain, but not past the last bytes.
     const at = now + p.waitMs;
-    this.wheel.add(f, now, p.waitMs <= this.o.tickMs || p.last ? at : Math.ceil(at / this.grain) * this.grain);
+    this.wheel.add(f, now, p.waitMs <= this.o.tickMs || p.last ? at : Math.min(Math.ceil(at / this.grain) * this.grain, now + p.tailMs));
     this.arm(now);
   }
 
@@ -310,6 +307,7 @@ export class Scheduler {
         inFree: f.inFree,
         untilFree: bt ? f.cursor.untilFree(f.granted) : Infinity,
         age: now - f.lastFlush,
+        flushBytes: f.pace.flushBytes,
         minWrite: f.minWrite,
         minAge: f.minAge,
         maxAge: f.maxAge,

@@ -19,6 +19,8 @@ export interface PaceState {
   untilFree: number;
   /** Milliseconds since the flow's last write. */
   age: number;
+  /** Credit that is written at once. */
+  flushBytes: number;
   /** A write waits for this much credit... */
   minWrite: number;
   /** ...and at least this long after the last one... */
@@ -29,8 +31,6 @@ export interface PaceState {
 
 /** The process-wide pacing settings. */
 export interface PaceConfig {
-  /** Credit that is written at once. */
-  flushBytes: number;
   /** The largest write. */
   chunkMax: number;
   /** The shortest wait (the scheduler's tick). */
@@ -43,6 +43,8 @@ export interface PaceAnswer {
   waitMs: number;
   /** The wait is for the body's last bytes: keep it exact (an HLS segment must not end late). */
   last: boolean;
+  /** Milliseconds until the body's last bytes are due: a wait rounded up must not pass it. */
+  tailMs: number;
 }
 
 /**
@@ -51,26 +53,26 @@ export interface PaceAnswer {
  * @example
  * ```ts
  * // 64 kbps, 9,000 bytes held, 300 ms since the last write: wait for 16 KiB.
- * pace({ credit: 9000, left: 1e6, inFree: false, untilFree: Infinity, age: 300,
+ * pace({ credit: 9000, left: 1e6, inFree: false, untilFree: Infinity, age: 300, flushBytes: 16384,
  *   minWrite: 16384, minAge: 250, maxAge: 2000 }, cfg, (n) => ((n - 9000) / 8000) * 1000);
  * // → { bytes: 0, waitMs: 923 }
  * ```
  */
 export function pace(s: PaceState, c: PaceConfig, msUntil: (n: number) => number): PaceAnswer {
   const held = Math.floor(s.credit);
-  if (held >= 1 && due(s, held, c)) return { bytes: Math.min(held, c.chunkMax, s.left), waitMs: 0, last: false };
+  if (held >= 1 && due(s, held)) return { bytes: Math.min(held, c.chunkMax, s.left), waitMs: 0, last: false, tailMs: 0 };
   // Wake for a full write, a slow write, the longest wait, the start of the next exempt range
   // (its bytes go out at once), or the body's last bytes (a short tail would otherwise wait
   // for a full write's worth of credit, and a 2 s HLS segment paced to 1.33 s would end up to
   // a third of a second late).
   const tail = msUntil(s.left);
-  const wait = Math.min(msUntil(c.flushBytes), Math.max(s.minAge - s.age, msUntil(s.minWrite)), s.maxAge - s.age, msUntil(s.credit + s.untilFree), tail);
-  return { bytes: 0, waitMs: Math.max(c.tickMs, wait), last: wait > 0 && wait === tail };
+  const wait = Math.min(msUntil(s.flushBytes), Math.max(s.minAge - s.age, msUntil(s.minWrite)), s.maxAge - s.age, msUntil(s.credit + s.untilFree), tail);
+  return { bytes: 0, waitMs: Math.max(c.tickMs, wait), last: wait > 0 && wait === tail, tailMs: Math.max(c.tickMs, tail) };
 }
 
-function due(s: PaceState, held: number, c: PaceConfig): boolean {
+function due(s: PaceState, held: number): boolean {
   // Exempt bytes (header, boost) go out at once: waiting would only delay the player.
-  if (s.inFree || held >= c.flushBytes || held >= s.left) return true;
+  if (s.inFree || held >= s.flushBytes || held >= s.left) return true;
   // Credit up to the start of an exempt range (a moov at the end): nothing more accrues
   // before the free bytes, so waiting for a full write would only delay them.
   if (s.untilFree === 0) return true;

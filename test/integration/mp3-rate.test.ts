@@ -11,7 +11,7 @@ describeWithTools({ ffmpeg: 'ffmpeg', ffprobe: 'ffmpeg' }, 'an x rule on MP3 thr
   let srv: MediaServer;
 
   beforeAll(async () => {
-    await makeMp3(path.join(dir, 'cbr.mp3'), 12, { cbrKbps: 64 });
+    await makeMp3(path.join(dir, 'cbr.mp3'), 24, { cbrKbps: 64 });
     await makeMp3(path.join(dir, 'vbr.mp3'), 12, 'vbr');
     srv = await startMediaServer(dir);
   });
@@ -27,8 +27,8 @@ describeWithTools({ ffmpeg: 'ffmpeg', ffprobe: 'ffmpeg' }, 'an x rule on MP3 thr
       const rate = 64_000 / 8;
       const boost = 5 * rate;
       const d = await download(srv.port, '/music/cbr.mp3', {
-        // A 64 kbps flow writes 16 KB about every 2 s (docs/metering.md): measure over 6.6 s.
-        stop: ({ ms, samples, total }) => total > boost && ms - timeToBytes(samples, boost) > 6600,
+        // A 64 kbps flow writes 32 KiB about every 4 s (docs/metering.md): measure over 12.6 s.
+        stop: ({ ms, samples, total }) => total > boost && ms - timeToBytes(samples, boost) > 12_600,
       });
       expect(d.status).toBe(200);
       // At once (3× the half second a quiet machine needs); the rate's lower bound 3× as wide

@@ -27,7 +27,6 @@ export function harness(o: { tickMs?: number; flushMs?: number; store?: (clock: 
     },
     tickMs,
     flushMs: o.flushMs ?? 200,
-    flushBytes: 16 * 1024,
     burstSeconds: 0.25,
   });
   const queue: Array<{ f: Flow; n: number }> = [];

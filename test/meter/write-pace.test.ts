@@ -2,9 +2,9 @@ import { pace, type PaceState } from '../../lib/meter/write-pace';
 import { TimingWheel } from '../../lib/meter/timing-wheel';
 import { burstOf, SHARED_PACE, SOLO_PACE } from '../../lib/meter/flow';
 
-const cfg = { flushBytes: 16_384, chunkMax: 65_536, tickMs: 20 };
+const cfg = { chunkMax: 65_536, tickMs: 20 };
 /** A 64 kbps flow (8,000 B/s) on the solo pace, 300 ms after its last write, 9,000 bytes held. */
-const base: PaceState = { credit: 9000, left: 1e9, inFree: false, untilFree: Infinity, age: 300, minWrite: 16_384, minAge: 250, maxAge: 2000 };
+const base: PaceState = { credit: 9000, left: 1e9, inFree: false, untilFree: Infinity, age: 300, flushBytes: 16_384, minWrite: 16_384, minAge: 250, maxAge: 2000 };
 const at8000 = (s: PaceState) => (n: number): number => Math.max(0, ((n - s.credit) / 8000) * 1000);
 
 describe('pace: bytes now, and when to look next', () => {
@@ -32,7 +32,7 @@ describe('pace: bytes now, and when to look next', () => {
 
   it('a flow with no rate of its own (a shared cap) looks again after a tick', () => {
     const s = { ...base, credit: 1000, age: 0 };
-    expect(pace(s, cfg, () => 0)).toEqual({ bytes: 0, waitMs: 20, last: false });
+    expect(pace(s, cfg, () => 0)).toEqual({ bytes: 0, waitMs: 20, last: false, tailMs: 20 });
   });
 });
 
@@ -59,11 +59,11 @@ describe('TimingWheel', () => {
 });
 
 describe('burstOf: what a bucket may bank', () => {
-  const o = { flushMs: 250, flushBytes: 16_384, burstSeconds: 0.25 } as Parameters<typeof burstOf>[1];
+  const o = { flushMs: 250, burstSeconds: 0.25 } as Parameters<typeof burstOf>[1];
   it.each([
-    ['64 kbps alone: two of its 2 s sleeps', 8000, SOLO_PACE, 4],
-    ['256 kbps alone: two of its 0.51 s sleeps', 32_000, SOLO_PACE, 1.024],
-    ['100 Mbps alone: burstSeconds, not 4 s of 100 Mbps', 12_500_000, SOLO_PACE, 0.25],
+    ['64 kbps alone: two of its 4 s sleeps', 8000, SOLO_PACE, 8],
+    ['256 kbps alone: two of its 1.02 s sleeps', 32_000, SOLO_PACE, 2.048],
+    ['100 Mbps alone: burstSeconds, not 8 s of 100 Mbps', 12_500_000, SOLO_PACE, 0.25],
     ['64 kbps under a cap: two of its 1 s sleeps', 8000, SHARED_PACE, 2],
   ])('%s', (_name, rate, pace, seconds) => {
     expect(burstOf(rate, o, pace) / rate).toBeCloseTo(seconds, 3);

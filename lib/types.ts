@@ -158,7 +158,8 @@ export interface CapStore {
   /**
    * Reserve up to `want` bytes of `vhost`'s cap for this process.
    * @param capBytesPerSecond the vhost's cap, bytes/s (> 0).
-   * @param want bytes wanted now.
+   * @param want bytes wanted now. 0 when a vhost's first response opens: a store that clocks
+   *   its bucket in this process may start it then (the memory store does); it grants nothing.
    * @param activeSessions this process's active sessions on the vhost (its fair-share weight).
    * @returns bytes granted, `0 ≤ granted ≤ want`. Never rejects: a store that cannot reach
    * its server answers from its local fallback.

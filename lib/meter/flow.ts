@@ -127,6 +127,8 @@ export class Session {
   bytesSent = 0;
   plan: Plan | null = null;
   demand = 0;
+  /** Bytes its waiting flows still had to be granted after the last allocation. */
+  left = 0;
   readonly window = new RateWindow();
   readonly flows = new Set<Flow>();
   readonly waiting = new Set<Flow>();

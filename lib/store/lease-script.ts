@@ -13,11 +13,14 @@
  * Each call refills every live process from the time elapsed, at the vhost cap, in proportion
  * to weight, by water-filling: a process whose bucket is full (it is idle, or needs less than
  * its share) passes its overflow to the others, so the allocation is work-conserving. A
- * bucket holds at most `leaseMs` of the process's share, so idleness never banks much credit.
+ * bucket holds at most `leaseMs` of the process's share (it makes up for calls that come a
+ * little late), and a process that comes back after two leases without a call starts again
+ * at zero, so idleness banks nothing.
  *
  * ARGV: process id, cap (bytes/s), ask (bytes; < 0 = deregister), weight, leaseMs, ttlMs.
- * Returns `{ granted, effectiveRate, processes, waitMs }`. Lua turns numbers into integers
- * on the way out, so the two fractional values come back as strings.
+ * Returns `{ granted, effectiveRate, processes, waitMs, redisTimeUs }`. Lua turns numbers into
+ * integers on the way out, so the fractional values (and the time) come back as strings. The
+ * time is for logs and tests: it dates a grant by the one clock all processes share.
  */
 export const LEASE_SCRIPT = `
 if redis.replicate_commands then pcall(redis.replicate_commands) end
@@ -92,6 +95,10 @@ while budget > 0 and #open > 0 do
   open = still
 end
 
+-- A process back after two leases without a call was idle: it banks nothing, like a new one.
+-- Both get one lease at once and then only what they earn, so the window that starts with
+-- their return carries no more than the cap (docs/redis.md, "Burst").
+if me and me.tk > 0 and now - (me.exp - ttlUs) > 2 * leaseUs then me.tk = 0 end
 if not me then
   me = { id = id, w = weight, tk = 0 }
   procs[#procs + 1] = me
@@ -137,5 +144,5 @@ for _, p in ipairs(procs) do
 end
 redis.call('HSET', key, unpack(fields))
 redis.call('PEXPIRE', key, math.floor(ttlUs / 500))
-return { granted, string.format('%.17g', rate), count, string.format('%.17g', waitMs) }
+return { granted, string.format('%.17g', rate), count, string.format('%.17g', waitMs), string.format('%.17g', now) }
 `;

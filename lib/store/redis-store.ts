@@ -54,6 +54,8 @@ interface VhostState {
   processes: number;
   /** Local time before which Redis is not asked again (this process is paying off a lease). */
   retryAt: number;
+  /** Local time of the last `lease()` for this vhost. */
+  askedAt: number;
   inflight: Promise<void> | null;
   /** After the fleet shrank in Redis: the rate and process count from before, until `until`. */
   settle: { processes: number; rate: number; until: number } | null;
@@ -116,6 +118,11 @@ export class RedisStore extends EventEmitter implements CapStore {
     if (!(want > 0)) return 0;
     if (!(capBytesPerSecond > 0)) return want;
     const st = this.#state(vhost);
+    // Bytes leased before an idle spell (two leases without an ask) are not banked for after
+    // it, as the script banks nothing for an idle process (docs/redis.md, "Burst").
+    const now = this.#clock();
+    if (now - st.askedAt > 2 * this.#leaseMs) st.pool = 0;
+    st.askedAt = now;
     if (st.pool >= want) {
       st.pool -= want;
       return want;
@@ -267,7 +274,7 @@ export class RedisStore extends EventEmitter implements CapStore {
   #state(vhost: string): VhostState {
     let st = this.#vhosts.get(vhost);
     if (!st) {
-      st = { pool: 0, rate: 0, processes: 0, retryAt: 0, inflight: null, settle: null, fbTokens: 0, fbLast: this.#clock() };
+      st = { pool: 0, rate: 0, processes: 0, retryAt: 0, askedAt: this.#clock(), inflight: null, settle: null, fbTokens: 0, fbLast: this.#clock() };
       this.#vhosts.set(vhost, st);
     }
     return st;

@@ -8,17 +8,21 @@ export function harness(o: { tickMs?: number; flushMs?: number; store?: (clock: 
   let now = 0;
   const clock = () => now;
   let timer: (() => void) | null = null;
+  /** When the armed timer is due (clock ms). */
+  let timerAt = Infinity;
   const tickMs = o.tickMs ?? 20;
   const sched = new Scheduler({
     store: o.store ? o.store(clock) : memoryStore({ clock }),
     clock,
     timers: {
-      set(fn) {
+      set(fn, ms) {
         timer = fn;
+        timerAt = now + ms;
         return fn;
       },
       clear() {
         timer = null;
+        timerAt = Infinity;
       },
     },
     tickMs,
@@ -71,6 +75,25 @@ export function harness(o: { tickMs?: number; flushMs?: number; store?: (clock: 
         if (t) t();
         drain();
       }
+    },
+    /**
+     * Advance the clock by `ms`, firing the scheduler's timer exactly when it asked to be fired
+     * (run() fires it every tick whatever delay it asked for). Returns the number of wake-ups.
+     */
+    runTimers(ms: number): number {
+      const end = now + ms;
+      let wakes = 0;
+      while (timer && timerAt <= end) {
+        now = Math.max(now, timerAt);
+        const t = timer;
+        timer = null;
+        timerAt = Infinity;
+        t();
+        wakes++;
+        drain();
+      }
+      now = end;
+      return wakes;
     },
     /** Advance the clock by `ms` at once and fire the timer once: a late timer (event-loop lag). */
     jump(ms: number): void {

@@ -77,6 +77,8 @@ export interface WritePace {
   readonly maxPeriods: number;
   /** Credit the flow writes at once, whatever its age. */
   readonly flushBytes: number;
+  /** A sleep longer than a tick is rounded up to a grain of one flush period (scheduler.ts). */
+  readonly grained: boolean;
 }
 
 /**
@@ -87,26 +89,30 @@ export interface WritePace {
  * GB by another quarter to a third (docs/performance.md). A player buffers far more than 4 s
  * once its boost is in; `flushMs: 125` halves the period where it does not.
  */
-export const SOLO_PACE: WritePace = { minWrite: 32 * 1024, maxPeriods: 16, flushBytes: 32 * 1024 };
+export const SOLO_PACE: WritePace = { minWrite: 32 * 1024, maxPeriods: 16, flushBytes: 32 * 1024, grained: true };
 
 /**
  * A flow under a session cap or TrafficCap gets a share that moves as sessions come and go
  * and as the fleet's leases arrive: it writes 8 KiB, or every second at the latest, so a
  * short supply dip shows as a short gap, not a long one (the fleet fault test's 250 ms bound).
  */
-export const SHARED_PACE: WritePace = { minWrite: 8 * 1024, maxPeriods: 4, flushBytes: 16 * 1024 };
+export const SHARED_PACE: WritePace = { minWrite: 8 * 1024, maxPeriods: 4, flushBytes: 16 * 1024, grained: false };
 
 /**
  * A bucket banks `burstSeconds` of its rate, and at least two of the flow's longest sleeps:
  * what accrues while a slow flow sleeps, plus event-loop lag on a loaded server, must not be
  * clipped. A flow sleeps until it holds a full write (`flushBytes`) or for `maxPeriods` flush
- * periods, whichever comes first: 4 s at 64 kbps (an 8 s burst), a millisecond at 100 Mbps,
+ * periods, whichever comes first, plus the grain its wake is rounded up to: 4.25 s at 64 kbps
+ * (an 8.5 s burst), a millisecond at 100 Mbps,
  * whose bucket then banks `burstSeconds` only, so a client that stalls a moment does not get
  * seconds of a fast rate at once when it resumes. Never a fixed byte floor, which would be
  * many seconds of a slow rate.
  */
-export function burstOf(rate: number, o: SchedulerOptions, pace: WritePace): number {
-  const longestSleepMs = Math.min(pace.maxPeriods * o.flushMs, (pace.flushBytes / rate) * 1000);
+export function burstOf(rate: number, o: Pick<SchedulerOptions, 'flushMs' | 'tickMs' | 'burstSeconds'>, pace: WritePace): number {
+  const sleepMs = Math.min(pace.maxPeriods * o.flushMs, (pace.flushBytes / rate) * 1000);
+  // A BT-only flow's wake is rounded up to the grain: at 2 Mbit/s a 131 ms sleep became 250 ms
+  // and more, and a bucket sized for 131 ms clipped what accrued (−0.8 % at the client).
+  const longestSleepMs = pace.grained && sleepMs > o.tickMs ? sleepMs + o.flushMs : sleepMs;
   return rate * Math.max(o.burstSeconds, (2 * longestSleepMs) / 1000);
 }
 

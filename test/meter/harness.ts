@@ -95,6 +95,19 @@ export function harness(o: { tickMs?: number; flushMs?: number; store?: (clock: 
       now = end;
       return wakes;
     },
+    /** Like runTimers(), with timer k firing `late(k)` ms after it asked to (a busy event loop). */
+    runLate(ms: number, late: (k: number) => number): void {
+      const end = now + ms;
+      for (let k = 0; timer && timerAt + late(k) <= end; k++) {
+        now = Math.max(now, timerAt + late(k));
+        const t = timer;
+        timer = null;
+        timerAt = Infinity;
+        t();
+        drain();
+      }
+      now = end;
+    },
     /** Advance the clock by `ms` at once and fire the timer once: a late timer (event-loop lag). */
     jump(ms: number): void {
       now += ms;

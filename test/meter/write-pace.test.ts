@@ -59,10 +59,11 @@ describe('TimingWheel', () => {
 });
 
 describe('burstOf: what a bucket may bank', () => {
-  const o = { flushMs: 250, burstSeconds: 0.25 } as Parameters<typeof burstOf>[1];
+  const o = { flushMs: 250, tickMs: 20, burstSeconds: 0.25 };
   it.each([
-    ['64 kbps alone: two of its 4 s sleeps', 8000, SOLO_PACE, 8],
-    ['256 kbps alone: two of its 1.02 s sleeps', 32_000, SOLO_PACE, 2.048],
+    ['64 kbps alone: two of its 4 s sleeps and the 250 ms grain', 8000, SOLO_PACE, 8.5],
+    ['256 kbps alone: two of its 1.02 s sleeps and the grain', 32_000, SOLO_PACE, 2.548],
+    ['2 Mbps alone: two of its 131 ms sleeps and the grain', 250_000, SOLO_PACE, 0.762],
     ['100 Mbps alone: burstSeconds, not 8 s of 100 Mbps', 12_500_000, SOLO_PACE, 0.25],
     ['64 kbps under a cap: two of its 1 s sleeps', 8000, SHARED_PACE, 2],
   ])('%s', (_name, rate, pace, seconds) => {

@@ -87,7 +87,7 @@ export interface WritePace {
  * the number of writes, whatever their size: 16 KiB every 2 s took the 10,000-session bench
  * from 102 % to under 40 % of a core, and 32 KiB every 4 s cut the viewers workloads' CPU per
  * GB by another quarter to a third (docs/performance.md). A player buffers far more than 4 s
- * once its boost is in; `flushMs: 125` halves the period where it does not.
+ * once its boost is in; an engine's `flushMs: 125` halves the period where it does not.
  */
 export const SOLO_PACE: WritePace = { minWrite: 32 * 1024, maxPeriods: 16, flushBytes: 32 * 1024, grained: true };
 

@@ -69,6 +69,14 @@ function download(port: number, p: string): { bytes: () => number; done: Promise
   return { bytes: () => n, done };
 }
 
+/** Closes a file server, its engine and connections, and removes its media directory. */
+async function closeAll(srv: ReturnType<typeof fileServer>, dir: string): Promise<void> {
+  await srv.engine.close();
+  srv.server.closeAllConnections();
+  await new Promise((r) => srv.server.close(r));
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
 describe('direct socket writes (plain HTTP/1.1)', () => {
   let dir: string;
   let srv: ReturnType<typeof fileServer>;
@@ -79,12 +87,7 @@ describe('direct socket writes (plain HTTP/1.1)', () => {
     srv = fileServer(dir);
     port = await listen(srv.server);
   });
-  afterEach(async () => {
-    await srv.engine.close();
-    srv.server.closeAllConnections();
-    await new Promise((r) => srv.server.close(r));
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => closeAll(srv, dir));
 
   it('sends the exact bytes at the rate, straight to the socket, and the response finishes', async () => {
     // 600 000 bytes at 400 000 B/s: 1.5 s.
@@ -157,12 +160,7 @@ describe('a file that changes under a download', () => {
     srv = fileServer(dir);
     port = await listen(srv.server);
   });
-  afterEach(async () => {
-    await srv.engine.close();
-    srv.server.closeAllConnections();
-    await new Promise((r) => srv.server.close(r));
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => closeAll(srv, dir));
 
   it('rename-replace: the download keeps the old file whole; a new request gets the new one', async () => {
     const d = download(port, '/a.bin?rate=300000');

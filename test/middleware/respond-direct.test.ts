@@ -44,6 +44,16 @@ async function serve(setup: (app: Koa) => void): Promise<{ port: number; close: 
   };
 }
 
+/** Runs `fn` against a fresh server set up by `setup`, and closes it after. */
+async function withServer(setup: (app: Koa) => void, fn: (port: number) => Promise<void>): Promise<void> {
+  const s = await serve(setup);
+  try {
+    await fn(s.port);
+  } finally {
+    await s.close();
+  }
+}
+
 describe('a metered HTTP/1.1 body is started without Koa\'s stream.pipeline', () => {
   let spy: jest.SpyInstance;
   beforeEach(() => {
@@ -52,77 +62,68 @@ describe('a metered HTTP/1.1 body is started without Koa\'s stream.pipeline', ()
   afterEach(() => spy.mockRestore());
 
   it('sends the whole body, and pipeline is not called', async () => {
-    const s = await serve(() => {});
-    try {
-      const r = await get(s.port);
+    await withServer(() => {}, async (port) => {
+      const r = await get(port);
       expect(r.status).toBe(200);
       expect(r.body.equals(BODY)).toBe(true);
       expect(spy).not.toHaveBeenCalled();
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('behind an outer middleware that post-processes after next(): its header is sent', async () => {
-    const s = await serve((app) =>
-      app.use(async (ctx, next) => {
-        await next();
-        ctx.set('X-After', 'yes');
-      }),
+    await withServer(
+      (app) =>
+        app.use(async (ctx, next) => {
+          await next();
+          ctx.set('X-After', 'yes');
+        }),
+      async (port) => {
+        const r = await new Promise<http.IncomingMessage>((resolve) => http.get({ host: '127.0.0.1', port, path: '/f', agent: false }, resolve));
+        expect(r.headers['x-after']).toBe('yes');
+        r.resume();
+        await new Promise((resolve) => r.on('end', resolve));
+        expect(spy).not.toHaveBeenCalled();
+      },
     );
-    try {
-      const r = await new Promise<http.IncomingMessage>((resolve) => http.get({ host: '127.0.0.1', port: s.port, path: '/f', agent: false }, resolve));
-      expect(r.headers['x-after']).toBe('yes');
-      r.resume();
-      await new Promise((resolve) => r.on('end', resolve));
-      expect(spy).not.toHaveBeenCalled();
-    } finally {
-      await s.close();
-    }
   });
 
   it('an outer middleware that replaces the body after next(): Koa sends the new one', async () => {
-    const s = await serve((app) =>
-      app.use(async (ctx, next) => {
-        await next();
-        ctx.body = 'replaced';
-      }),
+    await withServer(
+      (app) =>
+        app.use(async (ctx, next) => {
+          await next();
+          ctx.body = 'replaced';
+        }),
+      async (port) => {
+        const r = await get(port);
+        expect(r.body.toString()).toBe('replaced');
+      },
     );
-    try {
-      const r = await get(s.port);
-      expect(r.body.toString()).toBe('replaced');
-    } finally {
-      await s.close();
-    }
   });
 
   it('an outer middleware that takes the response over (ctx.respond = false) keeps it', async () => {
-    const s = await serve((app) =>
-      app.use(async (ctx, next) => {
-        await next();
-        ctx.respond = false;
-        ctx.res.writeHead(202, { 'content-type': 'text/plain' });
-        ctx.res.end('mine');
-      }),
+    await withServer(
+      (app) =>
+        app.use(async (ctx, next) => {
+          await next();
+          ctx.respond = false;
+          ctx.res.writeHead(202, { 'content-type': 'text/plain' });
+          ctx.res.end('mine');
+        }),
+      async (port) => {
+        const r = await get(port);
+        expect(r.status).toBe(202);
+        expect(r.body.toString()).toBe('mine');
+      },
     );
-    try {
-      const r = await get(s.port);
-      expect(r.status).toBe(202);
-      expect(r.body.toString()).toBe('mine');
-    } finally {
-      await s.close();
-    }
   });
 
   it('HEAD is answered by Koa, with no body', async () => {
-    const s = await serve(() => {});
-    try {
-      const r = await get(s.port, 'HEAD');
+    await withServer(() => {}, async (port) => {
+      const r = await get(port, 'HEAD');
       expect(r.status).toBe(200);
       expect(r.body.length).toBe(0);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('a body that fails midway reaches the app\'s error event and ends the connection', async () => {
